@@ -1,0 +1,1 @@
+"""User accounts, roles, login, sessions and bearer tokens."""

@@ -1,0 +1,1 @@
+"""Experts' technical achievements (科技成果)."""

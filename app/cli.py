@@ -1,0 +1,69 @@
+"""The ``studio-match`` command: serve, migrate, demo (and later: reindex, eval)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+import uvicorn
+
+from app.config import get_settings
+from app.logging import configure_logging
+
+cli = typer.Typer(help="studio-match 产才对接平台的命令行工具。", no_args_is_help=True, add_completion=False)
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="监听地址"),
+    port: int = typer.Option(8000, help="监听端口"),
+    workers: int = typer.Option(1, min=1, help="工作进程数"),
+    reload: bool = typer.Option(False, help="代码变动时自动重启（开发用）"),
+) -> None:
+    """Serve the API and pages with uvicorn (graceful shutdown on SIGTERM/SIGINT)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(
+        "app.main:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@cli.command()
+def migrate(revision: str = typer.Argument("head", help="目标版本，默认 head")) -> None:
+    """Migrate the configured database to ``revision`` with Alembic."""
+    from app import migrations
+
+    settings = get_settings()
+    configure_logging(settings.log_level, "text")
+    migrations.upgrade(settings.database_url, revision)
+    typer.echo(f"数据库已迁移到 {revision}。")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo data (idempotent: a second run adds nothing)."""
+    from app.demo.loader import load_demo
+
+    settings = get_settings()
+    configure_logging(settings.log_level, "text")
+    summary = asyncio.run(load_demo(settings.database_url))
+    if summary.skipped:
+        typer.echo("演示数据已存在，未重复加载。")
+    else:
+        typer.echo(
+            f"已加载演示数据：企业 {summary.enterprises} 家、工作室 {summary.studios} 个、专家 {summary.experts} 位、"
+            f"科技成果 {summary.achievements} 项、需求 {summary.orders} 条、账号 {summary.users} 个。"
+        )
+
+
+def main() -> None:
+    """Entry point of the ``studio-match`` console script."""
+    cli()

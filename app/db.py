@@ -1,0 +1,114 @@
+"""Database plumbing: declarative base, engine and session factories, the request session dependency."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import JSON, DateTime, Enum, MetaData, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from app.clock import utcnow
+
+__all__ = [
+    "Base",
+    "SessionDep",
+    "TimestampMixin",
+    "create_engine",
+    "create_sessionmaker",
+    "get_session",
+    "str_enum",
+    "utcnow",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every ORM model; one metadata, with a naming convention for Alembic."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class TimestampMixin:
+    """``created_at`` / ``updated_at`` columns maintained by the ORM."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def _dump_json(value: Any) -> str:
+    # Chinese stays readable in the database, and JSON list filters can match the literal text.
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+    """Create the async engine for ``database_url`` (PostgreSQL via asyncpg, or embedded SQLite).
+
+    For SQLite the parent directory is created, and foreign keys are switched on for every connection,
+    so both databases enforce the same integrity rules.
+    """
+    url = make_url(database_url)
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _dump_json}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return the session factory used by requests and commands."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Yield one session per request; closing it rolls back anything a service did not commit.
+
+    It never commits: services own their transaction, and code after ``yield`` runs after the
+    response has been sent.
+    """
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def str_enum(enum_class: type[StrEnum], length: int = 30) -> Enum:
+    """Store a ``StrEnum`` by its English value in a VARCHAR, the same on SQLite and PostgreSQL.
+
+    Values rather than member names, so the database reads like the API (``in_progress``); no native
+    PostgreSQL enum type, so a later issue can add a status without an ``ALTER TYPE``.
+    """
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

@@ -1,0 +1,1 @@
+"""Demo data written for the project, and its idempotent loader."""

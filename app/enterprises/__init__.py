@@ -1,0 +1,1 @@
+"""Enterprises (企业): the companies that host studios and post needs."""

@@ -1,0 +1,262 @@
+"""Domain errors and the one place where exceptions become RFC 9457 problem+json responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.labels import field_label
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A business rule said no. Subclasses declare a stable ``code``, an HTTP ``status`` and a Chinese ``title``.
+
+    Args:
+        detail: Chinese sentence telling the user what went wrong and how to fix it.
+        errors: optional per-field problems, ``[{"field": ..., "message": ...}]``.
+        headers: extra response headers (e.g. ``WWW-Authenticate``).
+    """
+
+    code: ClassVar[str] = "domain_error"
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "请求无法处理"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[Mapping[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.detail = detail or self.title
+        self.errors = [dict(e) for e in errors] if errors else None
+        self.headers = dict(headers) if headers else None
+        super().__init__(self.detail)
+
+
+class NotFound(DomainError):
+    """A record does not exist, or the caller may not know that it exists."""
+
+    code, status, title = "not_found", 404, "记录不存在"
+
+
+class Unauthenticated(DomainError):
+    """The request carries no valid session or bearer token."""
+
+    code, status, title = "unauthenticated", 401, "请先登录"
+
+    def __init__(self, detail: str = "该操作需要登录，请先登录后重试。") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="studio-match"'})
+
+
+class Forbidden(DomainError):
+    """The caller is logged in but its role or ownership does not allow the action."""
+
+    code, status, title = "forbidden", 403, "没有权限"
+
+    def __init__(self, detail: str = "您没有执行该操作的权限。") -> None:
+        super().__init__(detail)
+
+
+class InvalidInput(DomainError):
+    """Input that passed the schema but breaks a business rule about a field."""
+
+    code, status, title = "validation_failed", 422, "提交的数据有误"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field_label(field)}：{message}", errors=[{"field": field, "message": message}])
+
+
+class RequestInvalid(DomainError):
+    """The request body or parameters do not match the schema."""
+
+    code, status, title = "request_invalid", 422, "请求参数有误"
+
+
+class MalformedJson(DomainError):
+    """The request body is not valid JSON."""
+
+    code, status, title = "malformed_json", 400, "请求体不是合法的 JSON"
+
+
+# pydantic error type → Chinese message; ``{name}`` placeholders come from the error's ``ctx``.
+_VALIDATION_MESSAGES: dict[str, str] = {
+    "missing": "必填项，不能为空",
+    "string_type": "必须是字符串",
+    "string_too_short": "长度不能少于 {min_length} 个字符",
+    "string_too_long": "长度不能超过 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确",
+    "int_type": "必须是整数",
+    "int_parsing": "必须是整数",
+    "int_from_float": "必须是整数",
+    "float_type": "必须是数字",
+    "float_parsing": "必须是数字",
+    "decimal_parsing": "必须是数字",
+    "bool_type": "必须是布尔值（true 或 false）",
+    "bool_parsing": "必须是布尔值（true 或 false）",
+    "greater_than": "必须大于 {gt}",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than": "必须小于 {lt}",
+    "less_than_equal": "不能大于 {le}",
+    "enum": "取值无效，可选值：{expected}",
+    "literal_error": "取值无效，可选值：{expected}",
+    "date_type": "必须是日期（YYYY-MM-DD）",
+    "date_parsing": "日期格式不正确，应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式不正确，应为 YYYY-MM-DD",
+    "date_from_datetime_inexact": "日期不能带时间部分",
+    "datetime_type": "必须是日期时间",
+    "datetime_parsing": "日期时间格式不正确",
+    "datetime_from_date_parsing": "日期时间格式不正确",
+    "list_type": "必须是列表",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多允许 {max_length} 项",
+    "dict_type": "必须是 JSON 对象",
+    "model_type": "必须是 JSON 对象",
+    "model_attributes_type": "必须是 JSON 对象",
+    "extra_forbidden": "不允许的字段",
+    "value_error": "{error}",
+    "assertion_error": "{error}",
+    "url_parsing": "网址格式不正确",
+    "json_invalid": "不是合法的 JSON",
+    "uuid_parsing": "格式不正确",
+}
+
+
+def _message_for(error: Mapping[str, Any]) -> str:
+    template = _VALIDATION_MESSAGES.get(str(error.get("type")))
+    if template is None:
+        return "取值不合法"
+    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    if "expected" in ctx:
+        ctx["expected"] = ctx["expected"].replace(" or ", "、").replace("'", "")
+    if "error" in ctx:
+        # our own validators raise ValueError with a Chinese message; pydantic prefixes it
+        ctx["error"] = ctx["error"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    try:
+        return template.format(**ctx)
+    except KeyError:
+        return "取值不合法"
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    # ("body", "studio", "name") → "studio.name"; ("query", "page_size") → "page_size"
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_problems(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Turn pydantic's error list into ``[{"field", "message"}]`` with Chinese messages.
+
+    Args:
+        errors: ``RequestValidationError.errors()`` or ``ValidationError.errors()``.
+
+    Returns:
+        One entry per problem, in pydantic's order.
+    """
+    return [{"field": _field_path(e.get("loc", ())), "message": _message_for(e)} for e in errors]
+
+
+def _problem_response(
+    request: Request,
+    *,
+    code: str,
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    settings = request.app.state.settings
+    body: dict[str, Any] = {
+        "type": f"{settings.public_url.rstrip('/')}/problems/{code}",
+        "code": code,
+        "status": status,
+        "title": title,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
+
+
+def problem_from_domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    """Render a ``DomainError`` as problem+json."""
+    return _problem_response(
+        request,
+        code=exc.code,
+        status=exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+    )
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem_from_domain_error(request, exc)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem_from_domain_error(
+            request, MalformedJson("请求体不是合法的 JSON，请检查括号、引号和逗号。")
+        )
+    problems = validation_problems(raw)
+    summary = "；".join(f"{field_label(p['field'])}：{p['message']}" for p in problems[:5])
+    return problem_from_domain_error(request, RequestInvalid(f"请求参数有误（{summary}）", errors=problems))
+
+
+_HTTP_PROBLEMS: dict[int, tuple[str, str, str]] = {
+    404: ("not_found", "资源不存在", "请求的地址不存在，请检查网址。"),
+    405: ("method_not_allowed", "不支持的请求方法", "该地址不支持此请求方法。"),
+    413: ("payload_too_large", "请求体过大", "上传的内容超过了允许的大小。"),
+    415: ("unsupported_media_type", "不支持的内容类型", "请以 application/json 提交数据。"),
+}
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title, detail = _HTTP_PROBLEMS.get(
+        exc.status_code, ("http_error", "请求无法处理", "请求无法处理。")
+    )
+    return _problem_response(
+        request, code=code, status=exc.status_code, title=title, detail=detail, headers=exc.headers
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("request.unhandled_error path=%s", request.url.path)
+    return _problem_response(
+        request,
+        code="internal",
+        status=500,
+        title="服务器内部错误",
+        detail="服务器出现意外错误，请稍后重试；如问题持续，请把请求编号告知管理员。",
+    )
+
+
+def register_exception_handlers(app: FastAPI) -> None:
+    """Install every exception → response mapping on ``app``."""
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected)

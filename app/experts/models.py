@@ -1,0 +1,46 @@
+"""ORM model for tech-town experts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, TimestampMixin
+
+if TYPE_CHECKING:
+    from app.achievements.models import Achievement
+
+
+class Expert(TimestampMixin, Base):
+    """A member of a tech-town expert group (科技镇长团成员), seconded from a university to a town."""
+
+    __tablename__ = "experts"
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_non_negative"),
+        CheckConstraint(
+            "term_end IS NULL OR term_start IS NULL OR term_end >= term_start", name="term_order"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    title: Mapped[str] = mapped_column(String(50))
+    university: Mapped[str] = mapped_column(String(100), index=True)
+    department: Mapped[str | None] = mapped_column(String(100))
+    disciplines: Mapped[list[str]] = mapped_column(default=list)
+    cohort_number: Mapped[int | None] = mapped_column(index=True)
+    cohort_year: Mapped[int | None]
+    seconded_district: Mapped[str | None] = mapped_column(String(50), index=True)
+    seconded_town: Mapped[str | None] = mapped_column(String(50))
+    seconded_role: Mapped[str | None] = mapped_column(String(50))
+    term_start: Mapped[date | None]
+    term_end: Mapped[date | None]
+    capacity: Mapped[int] = mapped_column(default=3)
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    bio: Mapped[str] = mapped_column(Text, default="")
+
+    achievements: Mapped[list[Achievement]] = relationship(back_populates="expert", lazy="raise")

@@ -1,0 +1,55 @@
+"""Queries for experts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.experts.models import Expert
+from app.pagination import PageParams
+from app.repository import Repository, json_list_contains, text_contains
+
+SORT_COLUMNS = {
+    "id": Expert.id,
+    "name": Expert.name,
+    "cohort_number": Expert.cohort_number,
+    "updated_at": Expert.updated_at,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertFilters:
+    """Filters of the expert directory; ``None`` means "any"."""
+
+    q: str | None = None
+    cohort_number: int | None = None
+    discipline: str | None = None
+    district: str | None = None
+    university: str | None = None
+
+
+class ExpertRepository(Repository[Expert]):
+    """Experts by id and filters."""
+
+    model = Expert
+
+    async def list(
+        self, filters: ExpertFilters, params: PageParams, sort: str
+    ) -> tuple[Sequence[Expert], int]:
+        """Return one page of experts matching ``filters``."""
+        statement = select(Expert)
+        if filters.q:
+            statement = statement.where(
+                text_contains([Expert.name, Expert.university, Expert.department, Expert.bio], filters.q)
+            )
+        if filters.cohort_number is not None:
+            statement = statement.where(Expert.cohort_number == filters.cohort_number)
+        if filters.discipline:
+            statement = statement.where(json_list_contains(Expert.disciplines, filters.discipline))
+        if filters.district:
+            statement = statement.where(Expert.seconded_district == filters.district)
+        if filters.university:
+            statement = statement.where(Expert.university == filters.university)
+        return await self.page(statement, params, sort=sort, sort_columns=SORT_COLUMNS)

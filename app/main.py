@@ -1,0 +1,95 @@
+"""The FastAPI application: ``create_app(settings)`` wires settings, database, errors, logging and routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
+
+from app.accounts.router import router as accounts_router
+from app.accounts.security import TokenSigner
+from app.achievements.router import router as achievements_router
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.enterprises.router import router as enterprises_router
+from app.errors import register_exception_handlers
+from app.experts.router import router as experts_router
+from app.health.router import router as health_router
+from app.logging import RequestIdMiddleware, configure_logging
+from app.orders.router import router as orders_router
+from app.problems import router as problems_router
+from app.studios.router import router as studios_router
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from the environment when omitted).
+
+    The engine is created in the lifespan, never at import time, so tests and workers each get their own.
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url, echo=settings.sql_echo)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        log.info("app.started database=%s", engine.url.get_backend_name())
+        try:
+            yield
+        finally:
+            # uvicorn waits for in-flight requests on SIGTERM before this runs; then connections close cleanly
+            await engine.dispose()
+            log.info("app.stopped")
+
+    app = FastAPI(
+        title="studio-match 产才对接平台",
+        description="劳模/工匠创新工作室与科技镇长团专家的需求发单、接单与匹配服务。",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.token_signer = TokenSigner(
+        settings.secret_key.get_secret_value(), settings.session_max_age_seconds
+    )
+
+    register_exception_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (
+        accounts_router,
+        enterprises_router,
+        studios_router,
+        experts_router,
+        achievements_router,
+        orders_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health_router)
+    app.include_router(problems_router)
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    async def index() -> str:
+        return (
+            '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>studio-match 产才对接平台</title>'
+            "<h1>studio-match 产才对接平台</h1>"
+            '<p><a href="/docs">接口文档（OpenAPI）</a> · <a href="/api/v1/experts">专家名录</a>'
+            ' · <a href="/api/v1/achievements">成果库</a></p></html>'
+        )
+
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory app.main:create_app_from_env``: settings from the environment."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

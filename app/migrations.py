@@ -1,0 +1,42 @@
+"""Running Alembic from code: the ``migrate`` command, the test fixtures and the readiness probe share this."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+# migrations/ sits next to app/ in the checkout (the package is installed in editable mode)
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    """Return an Alembic config for ``database_url`` that needs no alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    # Alembic's config is ConfigParser-based: a literal % in a password must be doubled
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Migrate the database up to ``revision``. Runs its own event loop: call it outside one."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str = "base") -> None:
+    """Migrate the database down to ``revision``. Runs its own event loop: call it outside one."""
+    command.downgrade(alembic_config(database_url), revision)
+
+
+@lru_cache
+def head_revision() -> str:
+    """Return the newest revision of the migration chain (there is exactly one head)."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError("the migration chain has no head")
+    return head

@@ -1,0 +1,1 @@
+"""Technical needs posted by studios (需求 / 发单)."""

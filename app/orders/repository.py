@@ -1,0 +1,94 @@
+"""Queries for orders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, or_, select
+
+from app.orders.models import NeedKind, Order, OrderStatus
+from app.pagination import PageParams
+from app.repository import Repository, json_list_contains, text_contains
+from app.studios.models import Studio
+
+SORT_COLUMNS = {
+    "id": Order.id,
+    "created_at": Order.created_at,
+    "updated_at": Order.updated_at,
+    "deadline": Order.deadline,
+    "published_at": Order.published_at,
+}
+
+# orders anyone logged in may see; drafts and withdrawn orders stay with their enterprise
+PUBLIC_STATUSES = (OrderStatus.PUBLISHED, OrderStatus.TAKEN, OrderStatus.CLOSED)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilters:
+    """Filters of the order list; ``None`` means "any"."""
+
+    q: str | None = None
+    status: OrderStatus | None = None
+    studio_id: int | None = None
+    enterprise_id: int | None = None
+    need_kind: NeedKind | None = None
+    field: str | None = None
+    district: str | None = None
+
+
+class OrderRepository(Repository[Order]):
+    """Orders by id and filters, with visibility applied in SQL."""
+
+    model = Order
+
+    async def get_with_enterprise(self, order_id: int) -> tuple[Order, int] | None:
+        """Return the order and the id of the enterprise whose studio posted it."""
+        row = (
+            await self.session.execute(
+                select(Order, Studio.enterprise_id)
+                .join(Studio, Studio.id == Order.studio_id)
+                .where(Order.id == order_id)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def list(
+        self,
+        filters: OrderFilters,
+        params: PageParams,
+        sort: str,
+        *,
+        private_visible_to: int | None,
+        all_visible: bool,
+    ) -> tuple[Sequence[Order], int]:
+        """Return one page of orders the caller may see.
+
+        Args:
+            filters: the caller's filters.
+            params: the requested page.
+            sort: the sort key.
+            private_visible_to: an enterprise whose own drafts and withdrawn orders are included.
+            all_visible: administrators see every order.
+        """
+        statement = select(Order).join(Studio, Studio.id == Order.studio_id)
+        if not all_visible:
+            visible: ColumnElement[bool] = Order.status.in_(PUBLIC_STATUSES)
+            if private_visible_to is not None:
+                visible = or_(visible, Studio.enterprise_id == private_visible_to)
+            statement = statement.where(visible)
+        if filters.q:
+            statement = statement.where(text_contains([Order.title, Order.description], filters.q))
+        if filters.status is not None:
+            statement = statement.where(Order.status == filters.status)
+        if filters.studio_id is not None:
+            statement = statement.where(Order.studio_id == filters.studio_id)
+        if filters.enterprise_id is not None:
+            statement = statement.where(Studio.enterprise_id == filters.enterprise_id)
+        if filters.need_kind is not None:
+            statement = statement.where(Order.need_kind == filters.need_kind)
+        if filters.field:
+            statement = statement.where(json_list_contains(Order.fields, filters.field))
+        if filters.district:
+            statement = statement.where(Order.district == filters.district)
+        return await self.page(statement, params, sort=sort, sort_columns=SORT_COLUMNS)

@@ -1,0 +1,147 @@
+"""Use cases for orders (发单): post, update, read, list — with who may see and edit what."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.accounts.models import UserRole
+from app.accounts.security import Actor
+from app.audit.service import record_change, snapshot
+from app.clock import local_today
+from app.enterprises import service as enterprise_service
+from app.errors import Forbidden
+from app.labels import label
+from app.orders.errors import (
+    OrderBudgetInvalid,
+    OrderDeadlinePast,
+    OrderNotEditable,
+    OrderNotFound,
+    OrderVersionConflict,
+)
+from app.orders.models import Order, OrderStatus
+from app.orders.repository import PUBLIC_STATUSES, OrderFilters, OrderRepository
+from app.orders.schemas import OrderCreate, OrderUpdate
+from app.pagination import PageParams
+from app.studios import service as studio_service
+
+# an order may change until someone takes it
+EDITABLE_STATUSES = frozenset({OrderStatus.DRAFT, OrderStatus.PUBLISHED})
+
+
+async def post_order(session: AsyncSession, actor: Actor | None, data: OrderCreate) -> Order:
+    """Save a new order as a draft for a studio; its region is the studio's enterprise's.
+
+    Args:
+        session: the request session.
+        actor: an enterprise user of the studio's enterprise, or an administrator
+            (``None`` only for trusted jobs such as the demo loader).
+        data: the order.
+
+    Raises:
+        Forbidden: experts, or an enterprise user posting for another enterprise's studio.
+        StudioNotFound: the studio does not exist.
+        OrderDeadlinePast: the deadline is before today.
+        OrderBudgetInvalid: the budget range is upside down.
+    """
+    if actor is not None and actor.role is UserRole.EXPERT:
+        raise Forbidden("专家账号不能发布需求，请使用企业账号。")
+    studio = await studio_service.require_studio(session, data.studio_id)
+    if actor is not None and not studio_service.can_manage(actor, studio):
+        raise Forbidden("您只能为本企业的工作室发布需求。")
+    _check_deadline(data.deadline)
+    _check_budget(data.budget_min, data.budget_max)
+    enterprise = await enterprise_service.require_enterprise(session, studio.enterprise_id)
+    order = Order(
+        **data.model_dump(),
+        province=enterprise.province,
+        city=enterprise.city,
+        district=enterprise.district,
+        town=enterprise.town,
+        status=OrderStatus.DRAFT,
+    )
+    await OrderRepository(session).add(order)
+    await record_change(session, actor=actor, action="order.created", record=order, before=None)
+    await session.commit()
+    return order
+
+
+async def update_order(session: AsyncSession, actor: Actor, order_id: int, data: OrderUpdate) -> Order:
+    """Change an order nobody has taken yet: its enterprise's users or an administrator.
+
+    Raises:
+        OrderNotFound: no such order, or one the caller may not see.
+        Forbidden: the caller may see the order but does not own it.
+        OrderNotEditable: the order has been taken, closed or withdrawn.
+        OrderVersionConflict: the order changed since the caller read it.
+        OrderDeadlinePast / OrderBudgetInvalid: as for ``post_order``.
+    """
+    order, enterprise_id = await _visible_order(session, actor, order_id)
+    if not enterprise_service.can_manage(actor, enterprise_id):
+        raise Forbidden("您只能修改本企业发布的需求。")
+    changes = data.changes()
+    seen_version = changes.pop("version", None)
+    # the client's version decides: an edit made on a stale page must not overwrite a newer one
+    if seen_version is not None and seen_version != order.version:
+        raise OrderVersionConflict(order_id)
+    if order.status not in EDITABLE_STATUSES:
+        raise OrderNotEditable(label(order.status))
+    if "deadline" in changes:
+        _check_deadline(changes["deadline"])
+    _check_budget(changes.get("budget_min", order.budget_min), changes.get("budget_max", order.budget_max))
+    before = snapshot(order)
+    for field, value in changes.items():
+        setattr(order, field, value)
+    try:
+        await OrderRepository(session).flush()
+    except StaleDataError:  # someone else's update won the race after our read
+        raise OrderVersionConflict(order_id) from None
+    await record_change(session, actor=actor, action="order.updated", record=order, before=before)
+    await session.commit()
+    return order
+
+
+async def get_order(session: AsyncSession, actor: Actor, order_id: int) -> Order:
+    """Return one order the caller may see.
+
+    Raises:
+        OrderNotFound: no such order, or a draft / withdrawn order of another enterprise.
+    """
+    order, _ = await _visible_order(session, actor, order_id)
+    return order
+
+
+async def list_orders(
+    session: AsyncSession, actor: Actor, filters: OrderFilters, params: PageParams, sort: str
+) -> tuple[Sequence[Order], int]:
+    """Return one page of the orders the caller may see."""
+    return await OrderRepository(session).list(
+        filters, params, sort, private_visible_to=actor.enterprise_id, all_visible=actor.is_admin
+    )
+
+
+def can_see(actor: Actor, order: Order, enterprise_id: int) -> bool:
+    """Published, taken and closed orders are visible to all users; drafts and withdrawn ones to their owners."""
+    return order.status in PUBLIC_STATUSES or enterprise_service.can_manage(actor, enterprise_id)
+
+
+async def _visible_order(session: AsyncSession, actor: Actor, order_id: int) -> tuple[Order, int]:
+    found = await OrderRepository(session).get_with_enterprise(order_id)
+    # a private order answers exactly like a missing one, so its existence does not leak
+    if found is None or not can_see(actor, *found):
+        raise OrderNotFound(order_id)
+    return found
+
+
+def _check_deadline(deadline: date | None) -> None:
+    today = local_today()
+    if deadline is not None and deadline < today:
+        raise OrderDeadlinePast(deadline.isoformat(), today.isoformat())
+
+
+def _check_budget(budget_min: int | None, budget_max: int | None) -> None:
+    if budget_min is not None and budget_max is not None and budget_max < budget_min:
+        raise OrderBudgetInvalid()

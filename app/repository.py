@@ -1,0 +1,85 @@
+"""The base repository: every SQL statement lives in a repository; repositories flush, never commit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.db import Base
+from app.pagination import PageParams
+
+M = TypeVar("M", bound=Base)
+
+
+def json_list_contains(column: InstrumentedAttribute[list[str]], value: str) -> ColumnElement[bool]:
+    """Match rows whose JSON string list holds ``value`` as a whole element, on SQLite and PostgreSQL alike.
+
+    Lists are stored as JSON text written by our serializer (``ensure_ascii=False``), so the quoted
+    element appears literally; comparing text keeps the query portable (no JSONB operators).
+    """
+    needle = json.dumps(value, ensure_ascii=False)
+    return cast(column, Text).contains(needle, autoescape=True)
+
+
+class Repository(Generic[M]):
+    """Common queries for one model. Subclasses set ``model`` and add their own filters."""
+
+    model: type[M]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, record_id: int) -> M | None:
+        """Return the record with this id, or ``None``."""
+        return await self.session.get(self.model, record_id)
+
+    async def add(self, record: M) -> M:
+        """Stage a new record and flush it so that it gets its id."""
+        self.session.add(record)
+        await self.session.flush()
+        return record
+
+    async def flush(self) -> None:
+        """Send pending changes to the database inside the current transaction."""
+        await self.session.flush()
+
+    async def page(
+        self,
+        statement: Select[M],
+        params: PageParams,
+        *,
+        sort: str,
+        sort_columns: Mapping[str, Any],
+    ) -> tuple[Sequence[M], int]:
+        """Run ``statement`` for one page, sorted by ``sort`` with the id as tie-breaker.
+
+        Args:
+            statement: a ``select(Model)`` with the filters applied.
+            params: the requested page.
+            sort: a key of ``sort_columns``, optionally prefixed with ``-`` for descending.
+            sort_columns: allowed sort keys and their columns.
+
+        Returns:
+            The page's records and the total number of matching records.
+        """
+        total = await self.session.scalar(
+            select(func.count()).select_from(statement.order_by(None).subquery())
+        )
+        descending = sort.startswith("-")
+        column = sort_columns[sort.removeprefix("-")]
+        id_column = self.model.__mapper__.primary_key[0]
+        ordering = [column.desc(), id_column.desc()] if descending else [column.asc(), id_column.asc()]
+        rows = await self.session.scalars(
+            statement.order_by(*ordering).offset(params.offset).limit(params.page_size)
+        )
+        return rows.all(), int(total or 0)
+
+
+def text_contains(columns: Sequence[InstrumentedAttribute[Any]], text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match on any of ``columns`` (LIKE wildcards in ``text`` are literal)."""
+    return or_(*(col.icontains(text, autoescape=True) for col in columns))

@@ -1,0 +1,73 @@
+"""JSON API for studios: ``/api/v1/studios``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+
+from app.accounts.deps import ActorDep
+from app.db import SessionDep
+from app.pagination import Page, PageDep
+from app.routing import IdPath, IdQuery, TextQuery
+from app.studios import service as studio_service
+from app.studios.models import StudioKind
+from app.studios.repository import StudioFilters
+from app.studios.schemas import StudioCreate, StudioRead, StudioUpdate
+
+router = APIRouter(prefix="/studios", tags=["工作室"])
+
+StudioSort = Literal["id", "-id", "name", "-name", "star_rating", "-star_rating", "updated_at", "-updated_at"]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StudioRead,
+    summary="登记工作室（本企业用户或管理员）",
+)
+async def register_studio(body: StudioCreate, session: SessionDep, actor: ActorDep) -> StudioRead:
+    """Register a studio. Enterprise users for their own enterprise; administrators for any."""
+    return StudioRead.model_validate(await studio_service.register_studio(session, actor, body))
+
+
+@router.get("", response_model=Page[StudioRead], summary="工作室列表（登录用户）")
+async def list_studios(
+    session: SessionDep,
+    _actor: ActorDep,
+    page: PageDep,
+    q: TextQuery = None,
+    enterprise_id: IdQuery = None,
+    kind: StudioKind | None = None,
+    field: TextQuery = None,
+    district: TextQuery = None,
+    star_rating: Annotated[int | None, Query(ge=0, le=3)] = None,
+    alliance: TextQuery = None,
+    sort: StudioSort = "id",
+) -> Page[StudioRead]:
+    """List studios, filtered and sorted (ties broken by id). Any logged-in user."""
+    filters = StudioFilters(
+        q=q,
+        enterprise_id=enterprise_id,
+        kind=kind,
+        field=field,
+        district=district,
+        star_rating=star_rating,
+        alliance=alliance,
+    )
+    items, total = await studio_service.list_studios(session, filters, page, sort)
+    return Page.of([StudioRead.model_validate(s) for s in items], total, page)
+
+
+@router.get("/{studio_id}", response_model=StudioRead, summary="工作室详情（登录用户）")
+async def get_studio(studio_id: IdPath, session: SessionDep, _actor: ActorDep) -> StudioRead:
+    """Return one studio. Any logged-in user."""
+    return StudioRead.model_validate(await studio_service.get_studio(session, studio_id))
+
+
+@router.patch("/{studio_id}", response_model=StudioRead, summary="修改工作室（本企业用户或管理员）")
+async def update_studio(
+    studio_id: IdPath, body: StudioUpdate, session: SessionDep, actor: ActorDep
+) -> StudioRead:
+    """Change a studio. Its enterprise's users and administrators."""
+    return StudioRead.model_validate(await studio_service.update_studio(session, actor, studio_id, body))
