@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from httpx import AsyncClient
+from pathlib import Path
 
+from httpx import ASGITransport, AsyncClient
+
+from app.config import Settings
+from app.main import create_app
 from app.migrations import head_revision
 
 
@@ -29,3 +33,19 @@ async def test_every_response_carries_a_request_id(client: AsyncClient) -> None:
     # a hostile id is replaced, not echoed into logs and headers
     replaced = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
     assert replaced.headers["x-request-id"] != "bad id\twith spaces"
+
+
+async def test_readyz_is_503_on_a_database_that_was_never_migrated(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"))
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
+        response = await http.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "not_ready",
+        "database": "ok",
+        "migration": None,
+        "migration_head": head_revision(),
+    }

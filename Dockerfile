@@ -1,0 +1,31 @@
+# studio-match service image. Not built in our development sandbox (no Docker engine there): keep it simple.
+#   docker build -t studio-match .
+#   docker run --rm -e STUDIO_MATCH_DATABASE_URL=postgresql+asyncpg://user:pass@db/studio_match \
+#              -e STUDIO_MATCH_SECRET_KEY=... studio-match studio-match migrate      # once per release
+#   docker run -p 8000:8000 -e STUDIO_MATCH_DATABASE_URL=... -e STUDIO_MATCH_SECRET_KEY=... studio-match
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN groupadd --system app && useradd --system --gid app --home-dir /srv/studio-match app
+
+WORKDIR /srv/studio-match
+# dependencies first, so code changes do not reinstall them
+COPY pyproject.toml README.md ./
+COPY app/__init__.py app/__init__.py
+RUN pip install .  && pip uninstall -y studio-match
+
+COPY app app
+COPY migrations migrations
+COPY alembic.ini ./
+# editable install: `studio-match migrate` finds migrations/ next to app/
+RUN pip install --no-deps -e . && chown -R app:app /srv/studio-match
+
+USER app
+EXPOSE 8000
+# the database URL and secret key come from the environment; migrations run as a separate command
+CMD ["uvicorn", "app.main:create_app_from_env", "--factory", "--host", "0.0.0.0", "--port", "8000", \
+     "--proxy-headers", "--timeout-graceful-shutdown", "20", "--no-access-log"]

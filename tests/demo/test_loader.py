@@ -1,0 +1,76 @@
+"""The demo data loads through the services, in every state the issue asks for, exactly once."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from httpx import AsyncClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import User, UserRole
+from app.achievements.models import Achievement
+from app.demo.loader import DEMO_ADMIN, DEMO_PASSWORD, load_demo_into, read_demo_data
+from app.enterprises import uscc
+from app.enterprises.models import Enterprise
+from app.experts.models import Expert
+from app.orders.models import Order, OrderStatus
+from app.studios.models import Studio
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# characters that exist only in traditional script (their simplified forms differ)
+TRADITIONAL_ONLY = set("連術製數際與們機電業設測實驗鋼範處導體網頭發產線營資務會檢專師質進")
+
+
+async def _count(session: AsyncSession, model: type[object]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_demo_has_the_volume_and_variety_the_issue_asks_for(session: AsyncSession) -> None:
+    summary = await load_demo_into(session)
+
+    assert not summary.skipped
+    assert await _count(session, Expert) >= 40
+    assert await _count(session, Enterprise) >= 30
+    assert await _count(session, Studio) >= 40
+    assert await _count(session, Order) >= 60
+    per_expert = Counter((await session.scalars(select(Achievement.expert_id))).all())
+    assert len(per_expert) == await _count(session, Expert)
+    assert all(2 <= n <= 5 for n in per_expert.values())
+    statuses = set((await session.scalars(select(Order.status))).all())
+    assert statuses == set(OrderStatus)
+    roles = Counter((await session.scalars(select(User.role))).all())
+    assert roles == {UserRole.ADMIN: 1, UserRole.ENTERPRISE: 1, UserRole.EXPERT: 1}
+    for code in (await session.scalars(select(Enterprise.credit_code))).all():
+        assert uscc.problem(code) is None, code
+
+
+async def test_loading_twice_adds_nothing(session: AsyncSession) -> None:
+    await load_demo_into(session)
+    counts = [await _count(session, m) for m in (Enterprise, Studio, Expert, Achievement, Order, User)]
+    again = await load_demo_into(session)
+    assert again.skipped
+    assert [
+        await _count(session, m) for m in (Enterprise, Studio, Expert, Achievement, Order, User)
+    ] == counts
+
+
+def test_demo_text_is_chinese_and_some_studios_write_in_traditional_characters() -> None:
+    data = read_demo_data()
+    assert all(CJK.search(e["name"]) for e in data["experts"])
+    traditional = [s for s in data["studios"] if TRADITIONAL_ONLY & set(s["name"] + s["description"])]
+    assert len(traditional) >= 5
+    traditional_keys = {s["key"] for s in traditional}
+    assert any(
+        o["studio"] in traditional_keys and TRADITIONAL_ONLY & set(o["description"]) for o in data["orders"]
+    )
+
+
+async def test_the_demo_logins_work(client: AsyncClient, session: AsyncSession) -> None:
+    await load_demo_into(session)
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": DEMO_ADMIN, "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.json()["user"]["role"] == "admin"
