@@ -17,7 +17,8 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 log = logging.getLogger("app.request")
 
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# uvicorn's colour_message duplicates msg with terminal escapes; it has no place in a log line
+_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -67,6 +68,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         uvicorn_logger.propagate = True
     # our own middleware logs every request with its id; uvicorn's access line would say it twice
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # Alembic narrates plugin set-up whenever the readiness probe reads the migration head
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 class RequestIdMiddleware:

@@ -6,10 +6,17 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
 
 def Text(max_length: int, *, min_length: int = 1) -> Any:  # noqa: N802 - reads like a type in annotations
-    """A stripped string of bounded length, for ``Annotated[str, Text(200)]``."""
-    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+    """A stripped string of bounded length, for ``Annotated[str, Text(200)]``.
+
+    NUL characters are refused here: PostgreSQL cannot store them, and a 500 is never the answer.
+    """
+    return StringConstraints(
+        strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=NO_NUL_PATTERN
+    )
 
 
 ShortText = Annotated[str, Text(50)]

@@ -22,7 +22,8 @@ from tests.factories import bearer, make_user
 ADMIN_URL = os.environ.get(
     "STUDIO_MATCH_TEST_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
-TEST_DATABASE = "studio_match_test"
+# one database per run, so that two runs on one machine (a developer and CI) never drop each other's
+TEST_DATABASE = f"studio_match_test_{os.getpid()}"
 
 
 def database_url(name: str) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from app import migrations
 from app.db import create_engine
 from app.models import Base
-from tests.conftest import create_database, drop_database
+from tests.conftest import TEST_DATABASE, create_database, drop_database
 
 EXPECTED_TABLES = {
     "users",
@@ -41,7 +41,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
         return
-    name = "studio_match_test_migrations"
+    name = f"{TEST_DATABASE}_migrations"
     yield create_database(name)
     drop_database(name)
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.accounts.models import UserRole
+from app.schemas import NO_NUL_PATTERN, Text
 
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -19,8 +20,8 @@ class LoginRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    username: Annotated[str, Text(50)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)]
 
 
 class UserRead(BaseModel):
@@ -53,8 +54,8 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
-    password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    password: Annotated[str, StringConstraints(min_length=8, max_length=200, pattern=NO_NUL_PATTERN)]
+    display_name: Annotated[str, Text(100)]
     role: UserRole
     enterprise_id: int | None = Field(default=None, ge=1)
     expert_id: int | None = Field(default=None, ge=1)

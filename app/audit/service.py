@@ -50,7 +50,7 @@ async def record_change(
     action: str,
     record: Base,
     before: dict[str, Any] | None,
-) -> AuditEvent:
+) -> AuditEvent | None:
     """Append an audit event for ``record`` in the caller's transaction.
 
     Args:
@@ -61,13 +61,15 @@ async def record_change(
         before: ``snapshot(record)`` taken before the change, or ``None`` for a creation.
 
     Returns:
-        The staged event.
+        The staged event, or ``None`` when an update changed nothing (no event is written).
     """
     after = snapshot(record)
     entity_id = int(after["id"])
     if before is not None:
         # keep only what changed, so the trail shows the edit rather than the whole row twice
         changed = {k for k in after if before.get(k) != after[k]}
+        if not changed:
+            return None
         before = {k: before.get(k) for k in sorted(changed)}
         after = {k: after[k] for k in sorted(changed)}
     event = AuditEvent(

@@ -89,7 +89,7 @@ class StudioRead(BaseModel):
     members_count: int
     star_rating: int
     star_assessed_on: date | None
-    star_score: Decimal | None
+    star_score: float | None
     alliance: str | None
     sub_alliance: str | None
     founded_year: int | None
