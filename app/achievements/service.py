@@ -11,7 +11,7 @@ from app.achievements.errors import AchievementNotFound
 from app.achievements.models import Achievement
 from app.achievements.repository import AchievementFilters, AchievementRepository
 from app.achievements.schemas import AchievementCreate, AchievementUpdate
-from app.audit.service import record_change, snapshot
+from app.audit.service import apply_changes, record_change
 from app.errors import Forbidden, InvalidInput
 from app.experts import service as expert_service
 from app.pagination import PageParams
@@ -63,11 +63,9 @@ async def update_achievement(
     achievement = await require_achievement(session, achievement_id)
     if not expert_service.can_manage(actor, achievement.expert_id):
         raise Forbidden("您只能修改自己的科技成果。")
-    before = snapshot(achievement)
-    for field, value in data.changes().items():
-        setattr(achievement, field, value)
-    await AchievementRepository(session).flush()
-    await record_change(session, actor=actor, action="achievement.updated", record=achievement, before=before)
+    await apply_changes(
+        session, actor=actor, record=achievement, changes=data.changes(), action="achievement.updated"
+    )
     await session.commit()
     return achievement
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,8 @@ from app.accounts.security import Actor
 from app.audit.models import AuditEvent
 from app.db import Base
 from app.logging import request_id_var
+
+M = TypeVar("M", bound=Base)
 
 # never copied into the trail: secrets stay out of an append-only table
 _REDACTED_COLUMNS = frozenset({"password_hash"})
@@ -84,3 +87,34 @@ async def record_change(
     session.add(event)
     await session.flush()
     return event
+
+
+async def apply_changes(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    record: M,
+    changes: Mapping[str, Any],
+    action: str,
+    check: Callable[[M], None] | None = None,
+) -> None:
+    """Apply a partial update to ``record``, check it, flush it and append its audit event.
+
+    The caller still owns the transaction: it commits (or handles a flush error such as a stale
+    version) after this returns.
+
+    Args:
+        session: the use case's session.
+        actor: who makes the change.
+        record: the loaded record.
+        changes: field → new value, as sent by the caller.
+        action: the audit event name, e.g. ``order.updated``.
+        check: a rule the record must satisfy after the change; it raises a ``DomainError``.
+    """
+    before = snapshot(record)
+    for field, value in changes.items():
+        setattr(record, field, value)
+    if check is not None:
+        check(record)
+    await session.flush()
+    await record_change(session, actor=actor, action=action, record=record, before=before)

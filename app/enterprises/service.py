@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.security import Actor
-from app.audit.service import record_change, snapshot
+from app.audit.service import apply_changes, record_change
 from app.enterprises import uscc
 from app.enterprises.errors import CreditCodeInvalid, CreditCodeTaken, EnterpriseNotFound
 from app.enterprises.models import Enterprise
@@ -78,11 +78,9 @@ async def update_enterprise(
     enterprise = await require_enterprise(session, enterprise_id)
     if not can_manage(actor, enterprise_id):
         raise Forbidden("您只能修改本企业的信息。")
-    before = snapshot(enterprise)
-    for field, value in data.changes().items():
-        setattr(enterprise, field, value)
-    await EnterpriseRepository(session).flush()
-    await record_change(session, actor=actor, action="enterprise.updated", record=enterprise, before=before)
+    await apply_changes(
+        session, actor=actor, record=enterprise, changes=data.changes(), action="enterprise.updated"
+    )
     await session.commit()
     return enterprise
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.security import Actor
-from app.audit.service import record_change, snapshot
+from app.audit.service import apply_changes, record_change
 from app.errors import Forbidden
 from app.experts.errors import ExpertNotFound, ExpertTermInvalid
 from app.experts.models import Expert
@@ -64,12 +64,14 @@ async def update_expert_profile(
     expert = await require_expert(session, expert_id)
     if not can_manage(actor, expert_id):
         raise Forbidden("您只能修改自己的专家档案。")
-    before = snapshot(expert)
-    for field, value in data.changes().items():
-        setattr(expert, field, value)
-    _check_term(expert)
-    await ExpertRepository(session).flush()
-    await record_change(session, actor=actor, action="expert.updated", record=expert, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=expert,
+        changes=data.changes(),
+        action="expert.updated",
+        check=_check_term,
+    )
     await session.commit()
     return expert
 

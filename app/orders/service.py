@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.models import UserRole
 from app.accounts.security import Actor
-from app.audit.service import record_change, snapshot
+from app.audit.service import apply_changes, record_change
 from app.clock import local_today
 from app.enterprises import service as enterprise_service
 from app.errors import Forbidden
@@ -92,14 +92,10 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
     if "deadline" in changes:
         _check_deadline(changes["deadline"])
     _check_budget(changes.get("budget_min", order.budget_min), changes.get("budget_max", order.budget_max))
-    before = snapshot(order)
-    for field, value in changes.items():
-        setattr(order, field, value)
     try:
-        await OrderRepository(session).flush()
+        await apply_changes(session, actor=actor, record=order, changes=changes, action="order.updated")
     except StaleDataError:  # someone else's update won the race after our read
         raise OrderVersionConflict(order_id) from None
-    await record_change(session, actor=actor, action="order.updated", record=order, before=before)
     await session.commit()
     return order
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import UserRole
 from app.accounts.security import Actor
-from app.audit.service import record_change, snapshot
+from app.audit.service import apply_changes, record_change
 from app.enterprises import service as enterprise_service
 from app.errors import Forbidden, InvalidInput
 from app.pagination import PageParams
@@ -77,12 +77,9 @@ async def update_studio(session: AsyncSession, actor: Actor, studio_id: int, dat
         raise Forbidden("您只能修改本企业的工作室。")
     changes = data.changes()
     _forbid_star_fields(actor, {k: v for k, v in changes.items() if k in STAR_FIELDS})
-    before = snapshot(studio)
-    for field, value in changes.items():
-        setattr(studio, field, value)
-    _check_star(studio)
-    await StudioRepository(session).flush()
-    await record_change(session, actor=actor, action="studio.updated", record=studio, before=before)
+    await apply_changes(
+        session, actor=actor, record=studio, changes=changes, action="studio.updated", check=_check_star
+    )
     await session.commit()
     return studio
 
