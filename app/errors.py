@@ -138,7 +138,7 @@ def _message_for(error: Mapping[str, Any]) -> str:
         return "取值不合法"
     ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
     if "expected" in ctx:
-        ctx["expected"] = ctx["expected"].replace(" or ", "、").replace("'", "")
+        ctx["expected"] = ctx["expected"].replace(" or ", "、").replace(", ", "、").replace("'", "")
     if "error" in ctx:
         # our own validators raise ValueError with a Chinese message; pydantic prefixes it
         ctx["error"] = ctx["error"].removeprefix("Value error, ").removeprefix("Assertion failed, ")

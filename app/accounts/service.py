@@ -102,10 +102,12 @@ async def _check_binding(session: AsyncSession, data: UserCreate) -> None:
     if data.role is UserRole.ENTERPRISE:
         if data.enterprise_id is None or data.expert_id is not None:
             raise RoleBindingInvalid("企业用户必须绑定一个企业（enterprise_id），且不能绑定专家。")
-        await enterprise_service.require_enterprise(session, data.enterprise_id)
+        if not await enterprise_service.enterprise_exists(session, data.enterprise_id):
+            raise RoleBindingInvalid(f"要绑定的企业（编号 {data.enterprise_id}）不存在。")
     elif data.role is UserRole.EXPERT:
         if data.expert_id is None or data.enterprise_id is not None:
             raise RoleBindingInvalid("专家用户必须绑定一个专家档案（expert_id），且不能绑定企业。")
-        await expert_service.require_expert(session, data.expert_id)
+        if not await expert_service.expert_exists(session, data.expert_id):
+            raise RoleBindingInvalid(f"要绑定的专家档案（编号 {data.expert_id}）不存在。")
     elif data.enterprise_id is not None or data.expert_id is not None:
         raise RoleBindingInvalid("管理员账号不能绑定企业或专家。")

@@ -31,6 +31,11 @@ async def require_enterprise(session: AsyncSession, enterprise_id: int) -> Enter
     return enterprise
 
 
+async def enterprise_exists(session: AsyncSession, enterprise_id: int) -> bool:
+    """True if an enterprise with this id exists."""
+    return await EnterpriseRepository(session).get(enterprise_id) is not None
+
+
 async def register_enterprise(
     session: AsyncSession, actor: Actor | None, data: EnterpriseCreate
 ) -> Enterprise:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 # 31 characters: digits and capitals without I, O, Z, S, V (easily confused with 1, 0, 2, 5, U)
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -10,8 +12,8 @@ _VALUES = {c: i for i, c in enumerate(CHARSET)}
 
 
 def normalise(code: str) -> str:
-    """Strip spaces and upper-case, as people paste codes from licences in any case."""
-    return "".join(code.split()).upper()
+    """Fold full-width characters, strip spaces and upper-case, as people paste codes in any form."""
+    return "".join(unicodedata.normalize("NFKC", code).split()).upper()
 
 
 def check_character(first17: str) -> str:

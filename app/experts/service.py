@@ -24,6 +24,11 @@ async def require_expert(session: AsyncSession, expert_id: int) -> Expert:
     return expert
 
 
+async def expert_exists(session: AsyncSession, expert_id: int) -> bool:
+    """True if an expert with this id exists."""
+    return await ExpertRepository(session).get(expert_id) is not None
+
+
 def can_manage(actor: Actor, expert_id: int) -> bool:
     """True if ``actor`` may edit the expert's profile and achievements."""
     return actor.is_admin or actor.expert_id == expert_id
