@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
-from sqlalchemy import func, select
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User, UserRole
@@ -19,28 +16,7 @@ from app.enterprises.models import Enterprise
 from app.orders.models import Order, OrderStatus
 from app.studios.models import Studio
 from tests.factories import make_enterprise, make_order, make_studio, make_user, valid_credit_code
-
-CJK = re.compile(r"[\u4e00-\u9fff]")
-Auth = Callable[[User], dict[str, str]]
-
-
-def assert_problem(response: Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:
-    """Check the RFC 9457 shape, the stable code, a Chinese detail and, if given, the named field."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"].endswith(f"/problems/{code}")
-    assert CJK.search(body["title"]) and CJK.search(body["detail"]), body
-    assert "Traceback" not in response.text
-    if field is not None:
-        assert field in {e["field"] for e in body.get("errors", [])}, body
-    return body
-
-
-async def count(session: AsyncSession, model: type[Any]) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+from tests.problems import Auth, assert_problem, count
 
 
 def enterprise_body(**overrides: Any) -> dict[str, Any]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,26 +17,12 @@ from app.accounts.security import SESSION_COOKIE, TokenSigner, hash_password
 from app.audit.models import AuditEvent
 from app.config import Settings
 from tests.factories import PASSWORD, make_enterprise, make_expert, make_user
-
-Auth = Callable[[User], dict[str, str]]
+from tests.problems import Auth, assert_problem
 
 LOGIN = "/api/v1/auth/login"
 LOGOUT = "/api/v1/auth/logout"
 ME = "/api/v1/auth/me"
 USERS = "/api/v1/users"
-
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]:
-    """Check that ``response`` is an RFC 9457 problem with this status and code and a Chinese detail."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    assert CJK.search(body["detail"]), body["detail"]
-    return body
 
 
 async def log_in(client: AsyncClient, username: str, password: str = PASSWORD) -> Response:

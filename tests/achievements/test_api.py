@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-
 from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,21 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User, UserRole
 from app.achievements.models import Achievement, AchievementKind
 from tests.factories import make_achievement, make_expert, make_user
+from tests.problems import Auth, assert_problem
 
 URL = "/api/v1/achievements"
-Auth = Callable[[User], dict[str, str]]
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict:
-    """Check a problem+json answer: status, media type, stable code and a Chinese detail."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    assert CJK.search(body["detail"]), body["detail"]
-    return body
 
 
 def error_fields(body: dict) -> set[str]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,25 +13,12 @@ from app.accounts.models import User, UserRole
 from app.audit.models import AuditEvent
 from app.enterprises.models import Enterprise
 from tests.factories import make_enterprise, make_user, valid_credit_code
-
-Auth = Callable[[User], dict[str, str]]
+from tests.problems import CJK, Auth, assert_problem
 
 ENTERPRISES = "/api/v1/enterprises"
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # 阿里巴巴（中国）有限公司: a published code whose check character is a letter (see test_uscc.py)
 ALIBABA = "91330100716105852F"
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]:
-    """Check that ``response`` is an RFC 9457 problem with this status and code and a Chinese detail."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    assert CJK.search(body["detail"]), body["detail"]
-    return body
 
 
 def new_enterprise(**overrides: Any) -> dict[str, Any]:

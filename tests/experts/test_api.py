@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import date
 
 from httpx import AsyncClient, Response
@@ -13,21 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User, UserRole
 from app.experts.models import Expert
 from tests.factories import make_expert, make_user
+from tests.problems import CJK, Auth, assert_problem
 
 URL = "/api/v1/experts"
-Auth = Callable[[User], dict[str, str]]
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict:
-    """Check a problem+json answer: status, media type, stable code and a Chinese detail."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    assert CJK.search(body["detail"]), body["detail"]
-    return body
 
 
 def error_fields(body: dict) -> set[str]:

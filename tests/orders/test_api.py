@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,21 +16,9 @@ from app.enterprises.models import Enterprise
 from app.orders.models import NeedKind, Order, OrderStatus
 from app.studios.models import Studio
 from tests.factories import make_enterprise, make_order, make_studio, make_user
+from tests.problems import Auth, assert_problem
 
 URL = "/api/v1/orders"
-Auth = Callable[[User], dict[str, str]]
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict:
-    """Check a problem+json answer: status, media type, stable code and a Chinese detail."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    assert CJK.search(body["detail"]), body["detail"]
-    return body
 
 
 def error_fields(body: dict) -> set[str]:

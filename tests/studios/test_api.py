@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,22 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User, UserRole
 from app.studios.models import Studio, StudioKind
 from tests.factories import make_enterprise, make_studio, make_user
-
-Auth = Callable[[User], dict[str, str]]
+from tests.problems import CJK, Auth, assert_problem
 
 STUDIOS = "/api/v1/studios"
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]:
-    """Check that ``response`` is an RFC 9457 problem with this status and code and a Chinese detail."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    assert CJK.search(body["detail"]), body["detail"]
-    return body
 
 
 def new_studio(**overrides: Any) -> dict[str, Any]:
