@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -62,6 +64,33 @@ def demo() -> None:
             f"已加载演示数据：企业 {summary.enterprises} 家、工作室 {summary.studios} 个、专家 {summary.experts} 位、"
             f"科技成果 {summary.achievements} 项、需求 {summary.orders} 条、账号 {summary.users} 个。"
         )
+
+
+@cli.command("eval")
+def evaluate_matcher(
+    data: Path = typer.Option(
+        "../shared/eval", "--data", help="评测集目录（experts.jsonl、orders.jsonl、qrels.tsv）"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="以一个 JSON 对象输出结果"),
+) -> None:
+    """Score the matcher on a labelled set, next to a BM25 baseline run in the same process."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from app.evaluation import evaluate, format_table, load_evaluation_set
+
+    try:
+        dataset = load_evaluation_set(data)
+    except FileNotFoundError as exc:
+        typer.echo(f"找不到评测集文件：{exc.filename}", err=True)
+        raise typer.Exit(2) from None
+    # the bars go to stderr so that --json output stays one clean object on stdout
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        result = evaluate(dataset, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        typer.echo(format_table(result))
 
 
 def main() -> None:

@@ -1,0 +1,799 @@
+"""The matcher: TF-IDF text similarity plus a weighted ranker, in both directions, with reasons.
+
+``Matcher.fit(experts, orders)`` learns the vocabulary and IDF on the platform's own corpus;
+``rank_experts(order, k)`` and ``rank_orders(expert, k)`` score every indexed record with sparse
+vector algebra (an inverted index: only the columns of the query's terms are read) and return the
+top ``k`` as ``Candidate`` objects whose factors and shared terms explain the score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, Self
+
+import joblib
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize as l2_normalize
+from sklearn.utils.validation import check_is_fitted
+
+from matching.text import normalise
+from matching.tokenizer import BIGRAM_PREFIX, Tokenizer, stopwords
+from matching.types import (
+    AchievementText,
+    Candidate,
+    ExpertProfile,
+    OrderText,
+    RankerWeights,
+    RecordId,
+)
+
+ALGORITHM = "tfidf-ranker-1"
+FloatArray = npt.NDArray[np.float32]
+ExpertModel = Literal["profile", "documents"]
+
+# Achievement maturity against what an order needs: 成果转化 wants results ready for production.
+MATURITY_FIT: dict[str, dict[str | None, float]] = {
+    "tech_transfer": {"production": 1.0, "pilot": 0.7, "lab": 0.3, None: 0.0},
+    "process_improvement": {"production": 1.0, "pilot": 0.8, "lab": 0.5, None: 0.3},
+}
+MATURITY_ORDER = {"lab": 0, "pilot": 1, "production": 2}
+SAME_TOWN, SAME_DISTRICT = 1.0, 0.6
+# reviewer-assignment style aggregation of an expert's best achievements: best + ½·second + ⅓·third
+DOCUMENT_WEIGHTS = (1.0, 0.5, 1.0 / 3.0)
+KEYWORD_LENGTHS = range(2, 17)
+
+
+class EmptyQueryError(ValueError):
+    """The text to match has no meaningful term (blank, or only punctuation and stopwords)."""
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    # the analyzer of the vectorizer: documents arrive already tokenized (module level so it pickles)
+    return tokens
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    vector: sp.csr_matrix
+    keywords: npt.NDArray[np.int64]
+    field_similarity: FloatArray
+    explicit_fields: npt.NDArray[np.int64]
+
+
+class Matcher(BaseEstimator):  # type: ignore[misc]
+    """Ranks experts for an order and orders for an expert.
+
+    Args:
+        tokenizer: the ``Tokenizer`` (default: jieba words with the HMM off, plus character bigrams).
+        weights: the ranker's ``RankerWeights``.
+        expert_model: ``"profile"`` scores one document per expert; ``"documents"`` scores each
+            achievement and aggregates best + ½·second + ⅓·third.
+        title_weight: how many times a title counts against its body.
+        keyword_weight: how many times an achievement's keywords count against its abstract.
+        keyword_saturation: the summed IDF of shared keywords at which the keyword factor reaches ½.
+        term_end_factor: availability multiplier for an expert whose secondment term has ended.
+    """
+
+    def __init__(
+        self,
+        *,
+        tokenizer: Tokenizer | None = None,
+        weights: RankerWeights | None = None,
+        expert_model: ExpertModel = "profile",
+        title_weight: int = 2,
+        keyword_weight: int = 2,
+        keyword_saturation: float = 8.0,
+        term_end_factor: float = 0.3,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.weights = weights
+        self.expert_model = expert_model
+        self.title_weight = title_weight
+        self.keyword_weight = keyword_weight
+        self.keyword_saturation = keyword_saturation
+        self.term_end_factor = term_end_factor
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, experts: Sequence[ExpertProfile], orders: Sequence[OrderText] = (), y: None = None) -> Self:
+        """Learn the vocabulary and IDF from experts and orders, and index both.
+
+        Args:
+            experts: every expert to index (at least one).
+            orders: orders to index for ``rank_orders``; their text also feeds the IDF.
+            y: ignored (scikit-learn convention).
+
+        Returns:
+            ``self``, fitted.
+
+        Raises:
+            ValueError: no experts, a duplicate id, or a parameter out of range.
+        """
+        if not experts:
+            raise ValueError("fit needs at least one expert")
+        if self.expert_model not in ("profile", "documents"):
+            raise ValueError(f"expert_model must be 'profile' or 'documents', not {self.expert_model!r}")
+        if self.title_weight < 1 or self.keyword_weight < 0 or self.keyword_saturation <= 0:
+            raise ValueError("title_weight ≥ 1, keyword_weight ≥ 0 and keyword_saturation > 0 are required")
+        self._check_unique([e.id for e in experts], "expert")
+        self._check_unique([o.id for o in orders], "order")
+        self.tokenizer_ = self.tokenizer or Tokenizer()
+        self.weights_ = self.weights or RankerWeights()
+
+        expert_tokens = [self._expert_tokens(e) for e in experts]
+        order_tokens = [self._order_tokens(o) for o in orders]
+        self.vectorizer_ = TfidfVectorizer(
+            analyzer=_identity, sublinear_tf=True, dtype=np.float32, lowercase=False
+        )
+        # one pass over the corpus: the IDF is learned and every document vectorised together
+        corpus_matrix = self.vectorizer_.fit_transform(expert_tokens + order_tokens)
+        self.vocabulary_ = self.vectorizer_.vocabulary_
+        self.feature_names_ = self.vectorizer_.get_feature_names_out()
+
+        self.expert_ids_: list[RecordId] = []
+        self.expert_row_: dict[RecordId, int] = {}
+        self.expert_discipline_names_: list[tuple[str, ...]] = []
+        self.expert_matrix_ = sp.csr_matrix((0, len(self.vocabulary_)), dtype=np.float32)
+        self.achievement_matrix_ = sp.csr_matrix((0, len(self.vocabulary_)), dtype=np.float32)
+        self.achievement_owner_ = np.zeros(0, dtype=np.int64)
+        self.keyword_index_: dict[str, int] = {}
+        self.discipline_index_: dict[str, int] = {}
+        self._append_experts(experts, expert_tokens, corpus_matrix[: len(experts)])
+
+        self.order_ids_: list[RecordId] = []
+        self.order_row_: dict[RecordId, int] = {}
+        self.order_matrix_ = sp.csr_matrix((0, len(self.vocabulary_)), dtype=np.float32)
+        self._append_orders(orders, order_tokens, corpus_matrix[len(experts) :])
+
+        corpus = hashlib.sha256(repr((self.get_params(), sorted(map(str, self.expert_ids_)))).encode())
+        self.version_ = f"{ALGORITHM}:{corpus.hexdigest()[:10]}"
+        return self
+
+    def add_experts(self, experts: Iterable[ExpertProfile]) -> Self:
+        """Index new or changed experts without refitting the vocabulary (a changed id replaces its row)."""
+        check_is_fitted(self, "vectorizer_")
+        batch = list(experts)
+        self._check_unique([e.id for e in batch], "expert")
+        self.remove_experts([e.id for e in batch if e.id in self.expert_row_])
+        self._append_experts(batch, [self._expert_tokens(e) for e in batch])
+        self._rescan_order_keywords()
+        return self
+
+    def remove_experts(self, ids: Iterable[RecordId]) -> Self:
+        """Stop proposing these experts (their rows stay until the next fit, masked out)."""
+        check_is_fitted(self, "vectorizer_")
+        for record_id in ids:
+            row = self.expert_row_.pop(record_id, None)
+            if row is not None:
+                self.expert_active_[row] = False
+        return self
+
+    def add_orders(self, orders: Iterable[OrderText]) -> Self:
+        """Index new or changed orders for ``rank_orders`` (a changed id replaces its row)."""
+        check_is_fitted(self, "vectorizer_")
+        batch = list(orders)
+        self._check_unique([o.id for o in batch], "order")
+        self.remove_orders([o.id for o in batch if o.id in self.order_row_])
+        self._append_orders(batch, [self._order_tokens(o) for o in batch])
+        return self
+
+    def remove_orders(self, ids: Iterable[RecordId]) -> Self:
+        """Stop recommending these orders (closed, withdrawn, deleted)."""
+        check_is_fitted(self, "vectorizer_")
+        for record_id in ids:
+            row = self.order_row_.pop(record_id, None)
+            if row is not None:
+                self.order_active_[row] = False
+        return self
+
+    @property
+    def n_experts(self) -> int:
+        """Number of experts that can be proposed."""
+        check_is_fitted(self, "vectorizer_")
+        return len(self.expert_row_)
+
+    @property
+    def n_orders(self) -> int:
+        """Number of orders that can be recommended."""
+        check_is_fitted(self, "vectorizer_")
+        return len(self.order_row_)
+
+    # ------------------------------------------------------------------ ranking
+
+    def rank_experts(
+        self,
+        order: OrderText,
+        k: int = 10,
+        *,
+        only_available: bool = False,
+        district: str | None = None,
+        exclude: Iterable[RecordId] = (),
+        today: date | None = None,
+    ) -> list[Candidate]:
+        """Return the ``k`` best experts for ``order``, best first (ties broken by id).
+
+        Args:
+            order: the order (it need not be indexed).
+            k: how many candidates at most.
+            only_available: hard filter: drop experts at capacity or past their term.
+            district: hard filter: only experts seconded to this district.
+            exclude: expert ids never to return (e.g. ones who declined).
+            today: the date for term checks (default: today).
+
+        Raises:
+            EmptyQueryError: the order has no meaningful text.
+        """
+        check_is_fitted(self, "vectorizer_")
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        today = today or date.today()
+        query = self._query(
+            self._order_tokens(order), normalise(f"{order.title} {order.description}"), order.fields
+        )
+        factors = self._expert_factors(order, query, today)
+        mask = self.expert_active_.copy()
+        if only_available:
+            mask &= (factors["availability"] > 0) & ~self._term_ended(today)
+        if district is not None:
+            mask &= self.expert_district_ == self._place_code(normalise(district))
+        for record_id in exclude:
+            row = self.expert_row_.get(record_id)
+            if row is not None:
+                mask[row] = False
+        score = self._combine(factors)
+        rows = self._top_rows(score, mask, k, self.expert_ids_)
+        return [self._expert_candidate(row, float(score[row]), factors, query) for row in rows]
+
+    def rank_orders(
+        self,
+        expert: ExpertProfile,
+        k: int = 10,
+        *,
+        district: str | None = None,
+        exclude: Iterable[RecordId] = (),
+    ) -> list[Candidate]:
+        """Return the ``k`` indexed orders best suited to ``expert``, best first (ties broken by id).
+
+        Raises:
+            EmptyQueryError: the expert has no meaningful text.
+        """
+        check_is_fitted(self, "vectorizer_")
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        tokens = self._expert_tokens(expert)
+        vector = self._vector(tokens)
+        w = self.weights_
+        factors: dict[str, FloatArray] = {"text": self._scores(self._order_matrix_t(), vector)}
+        disciplines = self._known_disciplines(expert.disciplines)
+        if disciplines.size:
+            factors["field"] = self.order_field_similarity_[:, disciplines].max(axis=1)
+        keywords = self._known_keywords(expert)
+        if keywords.size:
+            raw = np.asarray(self.order_keywords_[:, keywords] @ self.keyword_idf_[keywords]).ravel()
+            factors["keyword"] = (raw / (raw + self.keyword_saturation)).astype(np.float32)
+        if expert.district:
+            factors["region"] = self._region(
+                self.order_district_,
+                self.order_town_,
+                normalise(expert.district),
+                normalise(expert.town or ""),
+            )
+        best_maturity = self._best_maturity(expert.achievements)
+        if any(kind in MATURITY_FIT for kind in self.order_need_kind_):
+            factors["maturity"] = np.array(
+                [
+                    MATURITY_FIT[kind][best_maturity] if kind in MATURITY_FIT else 0.5
+                    for kind in self.order_need_kind_
+                ],
+                dtype=np.float32,
+            )
+        factors = {name: values for name, values in factors.items() if getattr(w, name) > 0}
+        mask = self.order_active_.copy()
+        if district is not None:
+            mask &= self.order_district_ == self._place_code(normalise(district))
+        for record_id in exclude:
+            row = self.order_row_.get(record_id)
+            if row is not None:
+                mask[row] = False
+        score = self._combine(factors)
+        rows = self._top_rows(score, mask, k, self.order_ids_)
+        expert_keywords = set(keywords.tolist())
+        candidates = []
+        for row in rows:
+            matched = [int(i) for i in _row_of(self.order_keywords_, row)[0] if i in expert_keywords]
+            candidates.append(
+                Candidate(
+                    id=self.order_ids_[row],
+                    score=float(score[row]),
+                    factors={name: float(v[row]) for name, v in factors.items()},
+                    contributions=self._contributions(factors, row),
+                    shared_terms=self._shared_terms(vector, _row_of(self.order_matrix_, row)),
+                    matched_keywords=self._keyword_names(matched),
+                    matched_fields=tuple(
+                        name for name in expert.disciplines if normalise(name) in self.discipline_index_
+                    )[:3],
+                )
+            )
+        return candidates
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """TF-IDF vectors (L2-normalised) of raw texts, in the fitted vocabulary."""
+        check_is_fitted(self, "vectorizer_")
+        return l2_normalize(self.vectorizer_.transform([self.tokenizer_(t) for t in texts]))
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, path: str) -> None:
+        """Write the fitted matcher to ``path`` (joblib), so several workers can share one index."""
+        check_is_fitted(self, "vectorizer_")
+        joblib.dump(self, path, compress=3)
+
+    @classmethod
+    def load(cls, path: str) -> Matcher:
+        """Read a matcher written by ``save``."""
+        matcher = joblib.load(path)
+        if not isinstance(matcher, cls):
+            raise TypeError(f"{path} does not hold a {cls.__name__}")
+        return matcher
+
+    # ------------------------------------------------------------------ internals: documents
+
+    def _field_tokens(self, text: str, times: int) -> list[str]:
+        tokens = self.tokenizer_(text) if text else []
+        return tokens * times
+
+    def _achievement_tokens(self, achievement: AchievementText) -> list[str]:
+        keywords = " ".join(achievement.keywords)
+        return (
+            self._field_tokens(achievement.title, self.title_weight)
+            + self._field_tokens(achievement.abstract, 1)
+            + self._field_tokens(keywords, self.keyword_weight)
+        )
+
+    def _expert_tokens(self, expert: ExpertProfile) -> list[str]:
+        tokens = [t for a in expert.achievements for t in self._achievement_tokens(a)]
+        return (
+            tokens + self._field_tokens(" ".join(expert.disciplines), 1) + self._field_tokens(expert.bio, 1)
+        )
+
+    def _order_tokens(self, order: OrderText) -> list[str]:
+        return (
+            self._field_tokens(order.title, self.title_weight)
+            + self._field_tokens(order.description, 1)
+            + self._field_tokens(" ".join(order.fields), 1)
+        )
+
+    def _vector(self, tokens: list[str]) -> sp.csr_matrix:
+        vector = l2_normalize(self.vectorizer_.transform([tokens]))
+        if vector.nnz == 0:
+            raise EmptyQueryError("文本中没有可用于匹配的词语")
+        return vector
+
+    # ------------------------------------------------------------------ internals: indexing
+
+    def _append_experts(
+        self, experts: Sequence[ExpertProfile], tokens: Sequence[list[str]], rows: sp.csr_matrix | None = None
+    ) -> None:
+        if not experts:
+            return
+        start = len(self.expert_ids_)
+        for offset, expert in enumerate(experts):
+            self.expert_ids_.append(expert.id)
+            self.expert_row_[expert.id] = start + offset
+            self.expert_discipline_names_.append(tuple(expert.disciplines))
+        new_rows = l2_normalize(self.vectorizer_.transform(tokens) if rows is None else rows)
+        self.expert_matrix_ = sp.vstack([self.expert_matrix_, new_rows], format="csr")
+        if self.expert_model == "documents":
+            docs = [self._achievement_tokens(a) or ["∅"] for e in experts for a in e.achievements]
+            owners = [start + offset for offset, e in enumerate(experts) for _ in e.achievements]
+            if docs:
+                self.achievement_matrix_ = sp.vstack(
+                    [self.achievement_matrix_, l2_normalize(self.vectorizer_.transform(docs))], format="csr"
+                )
+                self.achievement_owner_ = np.concatenate(
+                    [self.achievement_owner_, np.array(owners, dtype=np.int64)]
+                )
+            self._achievement_matrix_t_cache: sp.csr_matrix | None = None
+        self._expert_matrix_t_cache: sp.csr_matrix | None = None
+        self._index_expert_attributes(experts)
+        self._index_keywords(experts)
+        self._index_disciplines()
+
+    def _index_expert_attributes(self, experts: Sequence[ExpertProfile]) -> None:
+        new = len(experts)
+        district = np.array([self._place_code(normalise(e.district or "")) for e in experts], dtype=np.int64)
+        town = np.array(
+            [
+                self._place_code(normalise(e.district or ""), normalise(e.town or "")) if e.town else 0
+                for e in experts
+            ],
+            dtype=np.int64,
+        )
+        capacity = np.array([-1 if e.capacity is None else e.capacity for e in experts], dtype=np.float32)
+        active = np.array([e.active_agreements for e in experts], dtype=np.float32)
+        term_end = np.array(
+            [e.term_end.toordinal() if e.term_end else np.iinfo(np.int64).max for e in experts],
+            dtype=np.int64,
+        )
+        track = np.array([self._track_record(e) for e in experts], dtype=np.float32)
+        maturity = [self._best_maturity(e.achievements) for e in experts]
+        if not hasattr(self, "expert_active_"):
+            self.expert_active_ = np.zeros(0, dtype=bool)
+            self.expert_district_ = np.zeros(0, dtype=np.int64)
+            self.expert_town_ = np.zeros(0, dtype=np.int64)
+            self.expert_capacity_ = np.zeros(0, dtype=np.float32)
+            self.expert_load_ = np.zeros(0, dtype=np.float32)
+            self.expert_term_end_ = np.zeros(0, dtype=np.int64)
+            self.expert_track_record_ = np.zeros(0, dtype=np.float32)
+            self.expert_maturity_: list[str | None] = []
+            self.has_track_records_ = False
+        self.expert_active_ = np.concatenate([self.expert_active_, np.ones(new, dtype=bool)])
+        self.expert_district_ = np.concatenate([self.expert_district_, district])
+        self.expert_town_ = np.concatenate([self.expert_town_, town])
+        self.expert_capacity_ = np.concatenate([self.expert_capacity_, capacity])
+        self.expert_load_ = np.concatenate([self.expert_load_, active])
+        self.expert_term_end_ = np.concatenate([self.expert_term_end_, term_end])
+        self.expert_track_record_ = np.concatenate([self.expert_track_record_, track])
+        self.expert_maturity_.extend(maturity)
+        self.has_track_records_ = self.has_track_records_ or any(e.delivered_agreements > 0 for e in experts)
+
+    def _index_keywords(self, experts: Sequence[ExpertProfile]) -> None:
+        stop = stopwords()
+        if not hasattr(self, "_keyword_rows"):
+            self._keyword_rows: list[int] = []
+            self._keyword_cols: list[int] = []
+        rows, cols = self._keyword_rows, self._keyword_cols
+        start = len(self.expert_ids_) - len(experts)
+        for offset, expert in enumerate(experts):
+            for keyword in {normalise(k) for a in expert.achievements for k in a.keywords}:
+                if len(keyword) not in KEYWORD_LENGTHS or keyword in stop:
+                    continue
+                column = self.keyword_index_.setdefault(keyword, len(self.keyword_index_))
+                rows.append(start + offset)
+                cols.append(column)
+        shape = (len(self.expert_ids_), max(1, len(self.keyword_index_)))
+        self.expert_keywords_ = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape
+        )
+        self._expert_keywords_csc = self.expert_keywords_.tocsc()
+        active = self.expert_keywords_[np.flatnonzero(self.expert_active_)]
+        document_frequency = np.asarray((active > 0).sum(axis=0)).ravel()
+        n = max(1, int(self.expert_active_.sum()))
+        self.keyword_idf_ = np.log((1.0 + n) / (1.0 + document_frequency)).astype(np.float32)
+        self._keyword_lengths = sorted({len(k) for k in self.keyword_index_})
+        self._keyword_labels = np.array(list(self.keyword_index_), dtype=object)
+
+    def _index_disciplines(self) -> None:
+        rows, cols = [], []
+        for row, names in enumerate(self.expert_discipline_names_):
+            for name in {normalise(d) for d in names if d.strip()}:
+                cols.append(self.discipline_index_.setdefault(name, len(self.discipline_index_)))
+                rows.append(row)
+        shape = (len(self.expert_ids_), max(1, len(self.discipline_index_)))
+        membership = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape)
+        membership = membership.multiply(self.expert_active_[:, None]).tocsr()
+        self.expert_disciplines_ = membership
+        # a discipline's centroid: the mean of its experts' profiles, so an order with no stated field
+        # still finds the experts of the discipline its text belongs to
+        self.discipline_centroids_ = l2_normalize(sp.csr_matrix(membership.T @ self.expert_matrix_))
+        self._centroids_t = self.discipline_centroids_.T.tocsr()
+        if hasattr(self, "order_matrix_"):
+            self.order_field_similarity_ = self._field_similarity(self.order_matrix_)
+
+    def _append_orders(
+        self, orders: Sequence[OrderText], tokens: Sequence[list[str]], rows: sp.csr_matrix | None = None
+    ) -> None:
+        if not hasattr(self, "order_active_"):
+            self.order_active_ = np.zeros(0, dtype=bool)
+            self.order_district_ = np.zeros(0, dtype=np.int64)
+            self.order_town_ = np.zeros(0, dtype=np.int64)
+            self.order_need_kind_: list[str | None] = []
+            self.order_texts_: list[str] = []
+        start = len(self.order_ids_)
+        for offset, order in enumerate(orders):
+            self.order_ids_.append(order.id)
+            self.order_row_[order.id] = start + offset
+            self.order_need_kind_.append(order.need_kind)
+            self.order_texts_.append(normalise(f"{order.title} {order.description} {' '.join(order.fields)}"))
+        if orders:
+            new_rows = l2_normalize(self.vectorizer_.transform(tokens) if rows is None else rows)
+            self.order_matrix_ = sp.vstack([self.order_matrix_, new_rows], format="csr")
+        self.order_active_ = np.concatenate([self.order_active_, np.ones(len(orders), dtype=bool)])
+        self.order_district_ = np.concatenate(
+            [self.order_district_, [self._place_code(normalise(o.district or "")) for o in orders]]
+        ).astype(np.int64)
+        self.order_town_ = np.concatenate(
+            [
+                self.order_town_,
+                [
+                    self._place_code(normalise(o.district or ""), normalise(o.town or "")) if o.town else 0
+                    for o in orders
+                ],
+            ]
+        ).astype(np.int64)
+        self._order_matrix_t_cache: sp.csr_matrix | None = None
+        self.order_field_similarity_ = self._field_similarity(self.order_matrix_)
+        self._rescan_order_keywords()
+
+    def _rescan_order_keywords(self) -> None:
+        rows, cols = [], []
+        for row, text in enumerate(self.order_texts_):
+            for column in self._keywords_in(text):
+                rows.append(row)
+                cols.append(column)
+        shape = (len(self.order_texts_), max(1, len(self.keyword_index_)))
+        self.order_keywords_ = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape
+        )
+
+    def _field_similarity(self, matrix: sp.csr_matrix) -> FloatArray:
+        if matrix.shape[0] == 0:
+            return np.zeros((0, self.discipline_centroids_.shape[0]), dtype=np.float32)
+        return np.asarray((matrix @ self.discipline_centroids_.T).todense(), dtype=np.float32)
+
+    # ------------------------------------------------------------------ internals: scoring
+
+    def _query(self, tokens: list[str], text: str, fields: Sequence[str]) -> _Query:
+        vector = self._vector(tokens)
+        explicit = [
+            self.discipline_index_[f] for f in (normalise(x) for x in fields) if f in self.discipline_index_
+        ]
+        keywords = np.array(sorted(self._keywords_in(text)), dtype=np.int64)
+        similarity = self._scores(self._centroids_t, vector)
+        return _Query(vector, keywords, similarity, np.array(explicit, dtype=np.int64))
+
+    def _keywords_in(self, text: str) -> set[int]:
+        # every known keyword that occurs in the text, found by looking up its substrings
+        found: set[int] = set()
+        index = self.keyword_index_
+        for length in self._keyword_lengths:
+            for start in range(len(text) - length + 1):
+                column = index.get(text[start : start + length])
+                if column is not None:
+                    found.add(column)
+        return found
+
+    def _expert_factors(self, order: OrderText, query: _Query, today: date) -> dict[str, FloatArray]:
+        w = self.weights_
+        factors: dict[str, FloatArray] = {"text": self._text_scores(query.vector)}
+        if self.discipline_index_:
+            similarity = query.field_similarity.copy()
+            # a field the order states outright counts as a perfect match for experts of that discipline
+            similarity[query.explicit_fields] = 1.0
+            factors["field"] = _row_max(self.expert_disciplines_, similarity)
+        if query.keywords.size:
+            raw = np.asarray(
+                self._expert_keywords_csc[:, query.keywords] @ self.keyword_idf_[query.keywords]
+            ).ravel()
+            factors["keyword"] = (raw / (raw + self.keyword_saturation)).astype(np.float32)
+        else:
+            factors["keyword"] = np.zeros(len(self.expert_ids_), dtype=np.float32)
+        if order.district:
+            factors["region"] = self._region(
+                self.expert_district_,
+                self.expert_town_,
+                normalise(order.district),
+                normalise(order.town or ""),
+            )
+        factors["availability"] = self._availability(today)
+        if self.has_track_records_:
+            factors["track_record"] = self.expert_track_record_
+        if order.need_kind in MATURITY_FIT:
+            fit = MATURITY_FIT[order.need_kind]
+            factors["maturity"] = np.array([fit[m] for m in self.expert_maturity_], dtype=np.float32)
+        return {name: values for name, values in factors.items() if getattr(w, name) > 0}
+
+    def _text_scores(self, vector: sp.csr_matrix) -> FloatArray:
+        if self.expert_model == "profile":
+            return self._scores(self._expert_matrix_t(), vector)
+        per_achievement = self._scores(self._achievement_matrix_t(), vector)
+        order = np.lexsort((-per_achievement, self.achievement_owner_))
+        owners = self.achievement_owner_[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(owners)) + 1]
+        rank_in_group = np.arange(len(owners)) - np.repeat(starts, np.diff(np.r_[starts, len(owners)]))
+        weights = np.zeros(len(owners), dtype=np.float32)
+        for rank, weight in enumerate(DOCUMENT_WEIGHTS):
+            weights[rank_in_group == rank] = weight
+        totals = np.bincount(
+            owners, weights=per_achievement[order] * weights, minlength=len(self.expert_ids_)
+        )
+        return (totals / sum(DOCUMENT_WEIGHTS)).astype(np.float32)
+
+    @staticmethod
+    def _scores(matrix_t: sp.csr_matrix, vector: sp.csr_matrix) -> FloatArray:
+        # read only the posting lists of the query's terms: cost grows with their length, not the corpus
+        postings = matrix_t[vector.indices]
+        return np.asarray(postings.T @ vector.data, dtype=np.float32).ravel()
+
+    def _expert_matrix_t(self) -> sp.csr_matrix:
+        if getattr(self, "_expert_matrix_t_cache", None) is None:
+            self._expert_matrix_t_cache = self.expert_matrix_.T.tocsr()
+        assert self._expert_matrix_t_cache is not None
+        return self._expert_matrix_t_cache
+
+    def _achievement_matrix_t(self) -> sp.csr_matrix:
+        if getattr(self, "_achievement_matrix_t_cache", None) is None:
+            self._achievement_matrix_t_cache = self.achievement_matrix_.T.tocsr()
+        assert self._achievement_matrix_t_cache is not None
+        return self._achievement_matrix_t_cache
+
+    def _order_matrix_t(self) -> sp.csr_matrix:
+        if getattr(self, "_order_matrix_t_cache", None) is None:
+            self._order_matrix_t_cache = self.order_matrix_.T.tocsr()
+        assert self._order_matrix_t_cache is not None
+        return self._order_matrix_t_cache
+
+    def _combine(self, factors: Mapping[str, FloatArray]) -> FloatArray:
+        weights = self.weights_.as_dict()
+        total = sum(weights[name] for name in factors)
+        combined = np.zeros(len(next(iter(factors.values()))), dtype=np.float32)
+        for name, values in factors.items():
+            combined += np.float32(weights[name]) * values
+        combined /= np.float32(total)
+        return np.clip(combined, 0.0, 1.0, out=combined)
+
+    def _contributions(self, factors: Mapping[str, FloatArray], row: int) -> dict[str, float]:
+        weights = self.weights_.as_dict()
+        total = sum(weights[name] for name in factors)
+        return {name: float(weights[name] * values[row] / total) for name, values in factors.items()}
+
+    @staticmethod
+    def _top_rows(
+        score: FloatArray, mask: npt.NDArray[np.bool_], k: int, ids: Sequence[RecordId]
+    ) -> list[int]:
+        candidates = np.flatnonzero(mask)
+        if candidates.size == 0:
+            return []
+        if candidates.size > k:
+            # keep every row tied with the k-th best, then order exactly: score desc, id asc
+            kth = np.partition(score[candidates], candidates.size - k)[candidates.size - k]
+            candidates = candidates[score[candidates] >= kth]
+        ranked = sorted(candidates.tolist(), key=lambda row: (-float(score[row]), ids[row]))
+        return ranked[:k]
+
+    def _availability(self, today: date) -> FloatArray:
+        capacity = self.expert_capacity_
+        free = np.where(
+            capacity < 0, 1.0, np.clip(1.0 - self.expert_load_ / np.maximum(capacity, 1.0), 0.0, 1.0)
+        ).astype(np.float32)
+        free[capacity == 0] = 0.0
+        return np.where(self._term_ended(today), free * self.term_end_factor, free).astype(np.float32)
+
+    def _term_ended(self, today: date) -> npt.NDArray[np.bool_]:
+        return self.expert_term_end_ < today.toordinal()
+
+    @staticmethod
+    def _region(
+        districts: npt.NDArray[np.int64], towns: npt.NDArray[np.int64], district: str, town: str
+    ) -> FloatArray:
+        district_code = Matcher._place_code(district)
+        town_code = Matcher._place_code(district, town) if town else 0
+        same_district = (districts == district_code) & (district_code != 0)
+        same_town = (towns == town_code) & (town_code != 0)
+        return np.where(same_town, SAME_TOWN, np.where(same_district, SAME_DISTRICT, 0.0)).astype(np.float32)
+
+    @staticmethod
+    def _place_code(district: str, town: str = "") -> int:
+        # a stable code (Python's hash() changes between processes, and fitted matchers are shared)
+        if not district:
+            return 0
+        key = f"{district}/{town}" if town else district
+        return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=7).digest(), "little")
+
+    @staticmethod
+    def _track_record(expert: ExpertProfile) -> float:
+        if expert.delivered_agreements <= 0 and expert.mean_rating is None:
+            return 0.5  # no history yet: neither a bonus nor a penalty
+        delivered = min(expert.delivered_agreements, 3) / 3.0
+        rating = 0.5 if expert.mean_rating is None else (min(max(expert.mean_rating, 1.0), 5.0) - 1.0) / 4.0
+        return 0.5 * delivered + 0.5 * rating
+
+    @staticmethod
+    def _best_maturity(achievements: Sequence[AchievementText]) -> str | None:
+        levels = [a.maturity for a in achievements if a.maturity in MATURITY_ORDER]
+        return max(levels, key=lambda m: MATURITY_ORDER[str(m)]) if levels else None
+
+    def _known_disciplines(self, names: Sequence[str]) -> npt.NDArray[np.int64]:
+        codes = {
+            self.discipline_index_[n] for n in (normalise(x) for x in names) if n in self.discipline_index_
+        }
+        return np.array(sorted(codes), dtype=np.int64)
+
+    def _known_keywords(self, expert: ExpertProfile) -> npt.NDArray[np.int64]:
+        codes = {
+            self.keyword_index_[k]
+            for k in (normalise(x) for a in expert.achievements for x in a.keywords)
+            if k in self.keyword_index_
+        }
+        return np.array(sorted(codes), dtype=np.int64)
+
+    # ------------------------------------------------------------------ internals: reasons
+
+    def _expert_candidate(
+        self, row: int, score: float, factors: Mapping[str, FloatArray], query: _Query
+    ) -> Candidate:
+        disciplines = self.expert_discipline_names_[row]
+        wanted = set(query.keywords.tolist())
+        matched = [int(i) for i in _row_of(self.expert_keywords_, row)[0] if i in wanted]
+        fields: list[str] = []
+        if "field" in factors and factors["field"][row] > 0:
+            for name in disciplines:
+                code = self.discipline_index_.get(normalise(name))
+                if code is not None and (code in query.explicit_fields or query.field_similarity[code] > 0):
+                    fields.append(name)
+        return Candidate(
+            id=self.expert_ids_[row],
+            score=score,
+            factors={name: float(values[row]) for name, values in factors.items()},
+            contributions=self._contributions(factors, row),
+            shared_terms=self._shared_terms(query.vector, _row_of(self.expert_matrix_, row)),
+            matched_keywords=self._keyword_names(matched),
+            matched_fields=tuple(fields[:3]),
+        )
+
+    def _shared_terms(
+        self, query: sp.csr_matrix, document: tuple[npt.NDArray[np.int32], FloatArray], limit: int = 6
+    ) -> tuple[str, ...]:
+        indices, data = document
+        shared, query_at, document_at = np.intersect1d(query.indices, indices, return_indices=True)
+        if shared.size == 0:
+            return ()
+        contribution = query.data[query_at] * data[document_at]
+        terms: list[str] = []
+        for index in shared[np.argsort(-contribution, kind="stable")]:
+            term = str(self.feature_names_[index])
+            if term.startswith(BIGRAM_PREFIX):
+                term = term[len(BIGRAM_PREFIX) :]
+                # a bigram inside a word already listed adds nothing a person can check
+                if any(term in t for t in terms):
+                    continue
+            elif any(t in term for t in terms if len(t) == 2):
+                terms = [t for t in terms if not (len(t) == 2 and t in term)]
+            if term not in terms:
+                terms.append(term)
+            if len(terms) == limit:
+                break
+        return tuple(terms)
+
+    def _keyword_names(self, columns: Sequence[int]) -> tuple[str, ...]:
+        ordered = sorted(columns, key=lambda c: (-float(self.keyword_idf_[c]), c))
+        return tuple(str(self._keyword_labels[c]) for c in ordered[:5])
+
+    @staticmethod
+    def _check_unique(ids: Sequence[RecordId], what: str) -> None:
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"duplicate {what} ids")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """scikit-learn's fitted check: true once ``fit`` has run."""
+        return hasattr(self, "vectorizer_")
+
+    def get_feature_names(self) -> list[str]:
+        """The fitted vocabulary (bigram features carry a leading ``#``)."""
+        check_is_fitted(self, "vectorizer_")
+        return [str(t) for t in self.feature_names_]
+
+
+def _row_of(matrix: sp.csr_matrix, row: int) -> tuple[npt.NDArray[np.int32], FloatArray]:
+    """The column indices and values of one CSR row, without building a new matrix."""
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[start:end], matrix.data[start:end]
+
+
+def _row_max(membership: sp.csr_matrix, values: FloatArray) -> FloatArray:
+    """For each row of a binary CSR matrix, the largest of ``values`` over its columns (0 for an empty row)."""
+    out = np.zeros(membership.shape[0], dtype=np.float32)
+    if membership.nnz == 0:
+        return out
+    gathered = values[membership.indices]
+    starts = membership.indptr[:-1]
+    non_empty = np.diff(membership.indptr) > 0
+    out[non_empty] = np.maximum.reduceat(gathered, starts[non_empty])
+    return out

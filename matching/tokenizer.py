@@ -1,0 +1,163 @@
+"""The tokenizer: jieba words with a domain dictionary, plus character bigrams for what jieba misses."""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import jieba
+
+from matching.text import normalise
+
+CharNgrams = Literal["all", "unknown", "none"]
+
+# bigram features are marked so they never collide with a word feature of the same two characters
+BIGRAM_PREFIX = "#"
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# decimals and dotted codes jieba would cut at the dot: 1.5t, 0.8mm, 6.3
+_DOTTED = re.compile(r"^[0-9a-z]+(?:\.[0-9a-z]+)+$")
+_MEANINGFUL = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_jieba_lock = threading.Lock()
+
+
+def _read_lines(name: str) -> list[str]:
+    text = resources.files("matching.data").joinpath(name).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """The shipped stopword list (boilerplate of abstracts and needs, function words)."""
+    return frozenset(word for line in _read_lines("stopwords.txt") for word in line.split())
+
+
+@lru_cache(maxsize=1)
+def domain_terms() -> tuple[str, ...]:
+    """The shipped user dictionary: fields, demo vocabulary and mixed Latin terms (5g, 3d打印, q235)."""
+    return tuple(line.split()[0] for line in _read_lines("userdict.txt"))
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> jieba.Tokenizer:
+    # One private jieba instance per process, never jieba's global one: nothing another library
+    # adds to the global dictionary can change our tokens. It is read-only once built.
+    segmenter = jieba.Tokenizer()
+    segmenter.initialize()
+    for term in domain_terms():
+        segmenter.add_word(term, freq=2000)
+    return segmenter
+
+
+@lru_cache(maxsize=200_000)
+def _cached_features(hmm: bool, char_ngrams: CharNgrams, drop_stopwords: bool, text: str) -> tuple[str, ...]:
+    tokenizer = Tokenizer(hmm=hmm, char_ngrams=char_ngrams, drop_stopwords=drop_stopwords)
+    return tuple(tokenizer.features(normalise(text)))
+
+
+def clear_cache() -> None:
+    """Forget memoised tokenizations (benchmarks call it to time cold tokenization)."""
+    _cached_features.cache_clear()
+
+
+class Tokenizer:
+    """Turns text into features: normalised jieba words, and character bigrams of Chinese runs.
+
+    Args:
+        hmm: let jieba guess unknown words with its HMM (measured: off is better on technical text).
+        char_ngrams: ``"all"`` adds the bigrams of every Chinese run, ``"unknown"`` only of runs
+            jieba left as single characters (words it does not know), ``"none"`` adds none.
+        drop_stopwords: leave out the shipped stopwords.
+
+    Instances hold no per-instance state beyond these parameters, so they pickle small and any two
+    equal instances tokenize identically.
+    """
+
+    def __init__(
+        self, *, hmm: bool = False, char_ngrams: CharNgrams = "all", drop_stopwords: bool = True
+    ) -> None:
+        self.hmm = hmm
+        self.char_ngrams = char_ngrams
+        self.drop_stopwords = drop_stopwords
+
+    def __call__(self, text: str) -> list[str]:
+        """Return the features of ``text`` (normalised first).
+
+        Results are memoised per parameter set and text: re-indexing an unchanged corpus, or the same
+        achievement listed twice, costs one segmentation. The cache holds pure results only, so it
+        cannot make two instances behave differently.
+        """
+        return list(_cached_features(self.hmm, self.char_ngrams, self.drop_stopwords, text))
+
+    def words(self, normalised: str) -> list[str]:
+        """Return the jieba words of already-normalised text, without stopwords and punctuation."""
+        with _jieba_lock:
+            pieces = _segmenter().lcut(normalised, HMM=self.hmm)
+        return self._clean(self._join_dotted(pieces))
+
+    def features(self, normalised: str) -> list[str]:
+        """Return word features plus the configured character bigrams for already-normalised text."""
+        with _jieba_lock:
+            pieces = self._join_dotted(_segmenter().lcut(normalised, HMM=self.hmm))
+        features = self._clean(pieces)
+        if self.char_ngrams == "all":
+            features.extend(self._bigrams(_CJK_RUN.findall(normalised)))
+        elif self.char_ngrams == "unknown":
+            features.extend(self._bigrams(self._single_character_runs(pieces)))
+        return features
+
+    def _clean(self, pieces: list[str]) -> list[str]:
+        stop = stopwords() if self.drop_stopwords else frozenset()
+        return [p for p in pieces if p not in stop and _MEANINGFUL.search(p) and not p.isspace()]
+
+    def _bigrams(self, runs: list[str]) -> list[str]:
+        stop = stopwords() if self.drop_stopwords else frozenset()
+        return [
+            BIGRAM_PREFIX + run[i : i + 2]
+            for run in runs
+            for i in range(len(run) - 1)
+            if run[i : i + 2] not in stop
+        ]
+
+    @staticmethod
+    def _single_character_runs(pieces: list[str]) -> list[str]:
+        # with the HMM off, jieba cuts a word it does not know into single characters
+        runs: list[str] = []
+        current = ""
+        for piece in pieces:
+            if len(piece) == 1 and _CJK_RUN.fullmatch(piece):
+                current += piece
+            else:
+                if len(current) > 1:
+                    runs.append(current)
+                current = ""
+        if len(current) > 1:
+            runs.append(current)
+        return runs
+
+    @staticmethod
+    def _join_dotted(pieces: list[str]) -> list[str]:
+        # jieba splits "1.5t" into "1", ".", "5t": glue digit/letter runs joined by single dots
+        out: list[str] = []
+        for piece in pieces:
+            if out and len(out) >= 2 and out[-1] == "." and _DOTTED.match(f"{out[-2]}.{piece}"):
+                dot = out.pop()
+                out[-1] = out[-1] + dot + piece
+            else:
+                out.append(piece)
+        return out
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (scikit-learn convention)."""
+        return {"hmm": self.hmm, "char_ngrams": self.char_ngrams, "drop_stopwords": self.drop_stopwords}
+
+    def __repr__(self) -> str:
+        return f"Tokenizer(hmm={self.hmm}, char_ngrams={self.char_ngrams!r}, drop_stopwords={self.drop_stopwords})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tokenizer) and self.get_params() == other.get_params()
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.get_params().items())))
