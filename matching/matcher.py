@@ -9,6 +9,7 @@ top ``k`` as ``Candidate`` objects whose factors and shared terms explain the sc
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +38,8 @@ from matching.types import (
 ALGORITHM = "tfidf-ranker-1"
 FloatArray = npt.NDArray[np.float32]
 ExpertModel = Literal["profile", "documents"]
+# postings read for a query (terms × experts), the query terms kept and their weights
+_Evidence = tuple[sp.csr_matrix, npt.NDArray[np.int32], FloatArray]
 
 # Achievement maturity against what an order needs: 成果转化 wants results ready for production.
 MATURITY_FIT: dict[str, dict[str | None, float]] = {
@@ -91,6 +94,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         keyword_weight: int = 2,
         keyword_saturation: float = 8.0,
         term_end_factor: float = 0.3,
+        max_query_terms: int | None = 96,
     ) -> None:
         self.tokenizer = tokenizer
         self.weights = weights
@@ -99,6 +103,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.keyword_weight = keyword_weight
         self.keyword_saturation = keyword_saturation
         self.term_end_factor = term_end_factor
+        self.max_query_terms = max_query_terms
 
     # ------------------------------------------------------------------ fitting
 
@@ -136,12 +141,15 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         corpus_matrix = self.vectorizer_.fit_transform(expert_tokens + order_tokens)
         self.vocabulary_ = self.vectorizer_.vocabulary_
         self.feature_names_ = self.vectorizer_.get_feature_names_out()
+        self._idf = self.vectorizer_.idf_.astype(np.float32)
 
         self.expert_ids_: list[RecordId] = []
         self.expert_row_: dict[RecordId, int] = {}
         self.expert_discipline_names_: list[tuple[str, ...]] = []
-        self.expert_matrix_ = sp.csr_matrix((0, len(self.vocabulary_)), dtype=np.float32)
-        self.achievement_matrix_ = sp.csr_matrix((0, len(self.vocabulary_)), dtype=np.float32)
+        # Experts are stored term-major only (terms × experts, an inverted index): queries read the
+        # posting lists of their terms, and one copy of the matrix keeps 100,000 experts under 1 GB.
+        self.expert_postings_ = sp.csr_matrix((len(self.vocabulary_), 0), dtype=np.float32)
+        self.achievement_postings_ = sp.csr_matrix((len(self.vocabulary_), 0), dtype=np.float32)
         self.achievement_owner_ = np.zeros(0, dtype=np.int64)
         self.keyword_index_: dict[str, int] = {}
         self.discipline_index_: dict[str, int] = {}
@@ -237,7 +245,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         query = self._query(
             self._order_tokens(order), normalise(f"{order.title} {order.description}"), order.fields
         )
-        factors = self._expert_factors(order, query, today)
+        factors, (postings, columns, weights) = self._expert_factors(order, query, today)
         mask = self.expert_active_.copy()
         if only_available:
             mask &= (factors["availability"] > 0) & ~self._term_ended(today)
@@ -249,7 +257,15 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
                 mask[row] = False
         score = self._combine(factors)
         rows = self._top_rows(score, mask, k, self.expert_ids_)
-        return [self._expert_candidate(row, float(score[row]), factors, query) for row in rows]
+        on_query_terms = (
+            postings[:, rows].toarray() if rows else np.zeros((columns.size, 0), dtype=np.float32)
+        )
+        return [
+            self._expert_candidate(
+                row, float(score[row]), factors, query, (columns, weights, on_query_terms[:, i])
+            )
+            for i, row in enumerate(rows)
+        ]
 
     def rank_orders(
         self,
@@ -371,10 +387,19 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         )
 
     def _vector(self, tokens: list[str]) -> sp.csr_matrix:
-        vector = l2_normalize(self.vectorizer_.transform([tokens]))
-        if vector.nnz == 0:
+        # the vectorizer's own weighting (sublinear tf × smoothed idf, L2), without its per-call overhead
+        if not tokens:
             raise EmptyQueryError("文本中没有可用于匹配的词语")
-        return vector
+        vocabulary = self.vocabulary_
+        counts = Counter(vocabulary[t] for t in tokens if t in vocabulary)
+        columns = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
+        tf = np.array([counts[c] for c in columns.tolist()], dtype=np.float32)
+        weights = (np.log(tf) + 1.0) * self._idf[columns] if columns.size else tf
+        norm = float(np.sqrt(np.dot(weights, weights)))
+        if norm > 0:
+            weights = weights / norm
+        indptr = np.array([0, columns.size], dtype=np.int32)
+        return sp.csr_matrix((weights.astype(np.float32), columns, indptr), shape=(1, len(vocabulary)))
 
     # ------------------------------------------------------------------ internals: indexing
 
@@ -389,19 +414,18 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             self.expert_row_[expert.id] = start + offset
             self.expert_discipline_names_.append(tuple(expert.disciplines))
         new_rows = l2_normalize(self.vectorizer_.transform(tokens) if rows is None else rows)
-        self.expert_matrix_ = sp.vstack([self.expert_matrix_, new_rows], format="csr")
+        self.expert_postings_ = sp.hstack([self.expert_postings_, new_rows.T], format="csr")
         if self.expert_model == "documents":
             docs = [self._achievement_tokens(a) or ["∅"] for e in experts for a in e.achievements]
             owners = [start + offset for offset, e in enumerate(experts) for _ in e.achievements]
             if docs:
-                self.achievement_matrix_ = sp.vstack(
-                    [self.achievement_matrix_, l2_normalize(self.vectorizer_.transform(docs))], format="csr"
+                achievement_rows = l2_normalize(self.vectorizer_.transform(docs))
+                self.achievement_postings_ = sp.hstack(
+                    [self.achievement_postings_, achievement_rows.T], format="csr"
                 )
                 self.achievement_owner_ = np.concatenate(
                     [self.achievement_owner_, np.array(owners, dtype=np.int64)]
                 )
-            self._achievement_matrix_t_cache: sp.csr_matrix | None = None
-        self._expert_matrix_t_cache: sp.csr_matrix | None = None
         self._index_expert_attributes(experts)
         self._index_keywords(experts)
         self._index_disciplines()
@@ -468,6 +492,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         n = max(1, int(self.expert_active_.sum()))
         self.keyword_idf_ = np.log((1.0 + n) / (1.0 + document_frequency)).astype(np.float32)
         self._keyword_lengths = sorted({len(k) for k in self.keyword_index_})
+        self._keyword_prefixes = frozenset(k[:2] for k in self.keyword_index_)
         self._keyword_labels = np.array(list(self.keyword_index_), dtype=object)
 
     def _index_disciplines(self) -> None:
@@ -482,8 +507,9 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.expert_disciplines_ = membership
         # a discipline's centroid: the mean of its experts' profiles, so an order with no stated field
         # still finds the experts of the discipline its text belongs to
-        self.discipline_centroids_ = l2_normalize(sp.csr_matrix(membership.T @ self.expert_matrix_))
-        self._centroids_t = self.discipline_centroids_.T.tocsr()
+        centroids_t = sp.csr_matrix(self.expert_postings_ @ membership)
+        self._centroids_t = l2_normalize(centroids_t, axis=0).tocsr()
+        self.discipline_centroids_ = self._centroids_t.T.tocsr()
         if hasattr(self, "order_matrix_"):
             self.order_field_similarity_ = self._field_similarity(self.order_matrix_)
 
@@ -552,17 +578,25 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
     def _keywords_in(self, text: str) -> set[int]:
         # every known keyword that occurs in the text, found by looking up its substrings
         found: set[int] = set()
-        index = self.keyword_index_
-        for length in self._keyword_lengths:
-            for start in range(len(text) - length + 1):
+        index, prefixes, lengths = self.keyword_index_, self._keyword_prefixes, self._keyword_lengths
+        size = len(text)
+        for start in range(size - 1):
+            if text[start : start + 2] not in prefixes:
+                continue  # no keyword starts with these two characters: most positions stop here
+            for length in lengths:
+                if start + length > size:
+                    break
                 column = index.get(text[start : start + length])
                 if column is not None:
                     found.add(column)
         return found
 
-    def _expert_factors(self, order: OrderText, query: _Query, today: date) -> dict[str, FloatArray]:
+    def _expert_factors(
+        self, order: OrderText, query: _Query, today: date
+    ) -> tuple[dict[str, FloatArray], _Evidence]:
         w = self.weights_
-        factors: dict[str, FloatArray] = {"text": self._text_scores(query.vector)}
+        text, evidence = self._text_scores(query.vector)
+        factors: dict[str, FloatArray] = {"text": text}
         if self.discipline_index_:
             similarity = query.field_similarity.copy()
             # a field the order states outright counts as a perfect match for experts of that discipline
@@ -588,12 +622,15 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         if order.need_kind in MATURITY_FIT:
             fit = MATURITY_FIT[order.need_kind]
             factors["maturity"] = np.array([fit[m] for m in self.expert_maturity_], dtype=np.float32)
-        return {name: values for name, values in factors.items() if getattr(w, name) > 0}
+        return {name: values for name, values in factors.items() if getattr(w, name) > 0}, evidence
 
-    def _text_scores(self, vector: sp.csr_matrix) -> FloatArray:
+    def _text_scores(self, vector: sp.csr_matrix) -> tuple[FloatArray, _Evidence]:
+        scores, postings, columns, weights = self._scores_and_postings(self.expert_postings_, vector)
+        # the postings read are kept as evidence: the top candidates' weights on the query's terms
+        evidence = (postings, columns, weights)
         if self.expert_model == "profile":
-            return self._scores(self._expert_matrix_t(), vector)
-        per_achievement = self._scores(self._achievement_matrix_t(), vector)
+            return scores, evidence
+        per_achievement = self._scores(self.achievement_postings_, vector)
         order = np.lexsort((-per_achievement, self.achievement_owner_))
         owners = self.achievement_owner_[order]
         starts = np.r_[0, np.flatnonzero(np.diff(owners)) + 1]
@@ -604,25 +641,23 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         totals = np.bincount(
             owners, weights=per_achievement[order] * weights, minlength=len(self.expert_ids_)
         )
-        return (totals / sum(DOCUMENT_WEIGHTS)).astype(np.float32)
+        return (totals / sum(DOCUMENT_WEIGHTS)).astype(np.float32), evidence
 
-    @staticmethod
-    def _scores(matrix_t: sp.csr_matrix, vector: sp.csr_matrix) -> FloatArray:
-        # read only the posting lists of the query's terms: cost grows with their length, not the corpus
-        postings = matrix_t[vector.indices]
-        return np.asarray(postings.T @ vector.data, dtype=np.float32).ravel()
+    def _scores(self, matrix_t: sp.csr_matrix, vector: sp.csr_matrix) -> FloatArray:
+        return self._scores_and_postings(matrix_t, vector)[0]
 
-    def _expert_matrix_t(self) -> sp.csr_matrix:
-        if getattr(self, "_expert_matrix_t_cache", None) is None:
-            self._expert_matrix_t_cache = self.expert_matrix_.T.tocsr()
-        assert self._expert_matrix_t_cache is not None
-        return self._expert_matrix_t_cache
-
-    def _achievement_matrix_t(self) -> sp.csr_matrix:
-        if getattr(self, "_achievement_matrix_t_cache", None) is None:
-            self._achievement_matrix_t_cache = self.achievement_matrix_.T.tocsr()
-        assert self._achievement_matrix_t_cache is not None
-        return self._achievement_matrix_t_cache
+    def _scores_and_postings(
+        self, matrix_t: sp.csr_matrix, vector: sp.csr_matrix
+    ) -> tuple[FloatArray, sp.csr_matrix, npt.NDArray[np.int32], FloatArray]:
+        # Read only the posting lists of the query's terms: the cost grows with their length, not with
+        # the corpus. The query's weakest terms (common ones, with the longest lists and the smallest
+        # weights) are left out beyond ``max_query_terms``.
+        columns, weights = vector.indices, vector.data
+        if self.max_query_terms is not None and columns.size > self.max_query_terms:
+            keep = np.argpartition(-weights, self.max_query_terms - 1)[: self.max_query_terms]
+            columns, weights = columns[keep], weights[keep]
+        postings = matrix_t[columns]
+        return np.asarray(postings.T @ weights, dtype=np.float32).ravel(), postings, columns, weights
 
     def _order_matrix_t(self) -> sp.csr_matrix:
         if getattr(self, "_order_matrix_t_cache", None) is None:
@@ -717,7 +752,12 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
     # ------------------------------------------------------------------ internals: reasons
 
     def _expert_candidate(
-        self, row: int, score: float, factors: Mapping[str, FloatArray], query: _Query
+        self,
+        row: int,
+        score: float,
+        factors: Mapping[str, FloatArray],
+        query: _Query,
+        text_evidence: tuple[npt.NDArray[np.int32], FloatArray, FloatArray],
     ) -> Candidate:
         disciplines = self.expert_discipline_names_[row]
         wanted = set(query.keywords.tolist())
@@ -733,7 +773,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             score=score,
             factors={name: float(values[row]) for name, values in factors.items()},
             contributions=self._contributions(factors, row),
-            shared_terms=self._shared_terms(query.vector, _row_of(self.expert_matrix_, row)),
+            shared_terms=self._term_names(*text_evidence),
             matched_keywords=self._keyword_names(matched),
             matched_fields=tuple(fields[:3]),
         )
@@ -742,10 +782,26 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self, query: sp.csr_matrix, document: tuple[npt.NDArray[np.int32], FloatArray], limit: int = 6
     ) -> tuple[str, ...]:
         indices, data = document
-        shared, query_at, document_at = np.intersect1d(query.indices, indices, return_indices=True)
+        if indices.size == 0:
+            return ()
+        # both index arrays are sorted: a binary search finds the document's weight on each query term
+        position = np.minimum(np.searchsorted(indices, query.indices), indices.size - 1)
+        on_query = np.where(indices[position] == query.indices, data[position], 0.0).astype(np.float32)
+        return self._term_names(query.indices, query.data, on_query, limit)
+
+    def _term_names(
+        self,
+        columns: npt.NDArray[np.int32],
+        query_weights: FloatArray,
+        document_weights: FloatArray,
+        limit: int = 6,
+    ) -> tuple[str, ...]:
+        """The shared terms, strongest contribution (query weight × document weight) first."""
+        hit = document_weights > 0
+        shared = columns[hit]
         if shared.size == 0:
             return ()
-        contribution = query.data[query_at] * data[document_at]
+        contribution = query_weights[hit] * document_weights[hit]
         terms: list[str] = []
         for index in shared[np.argsort(-contribution, kind="stable")]:
             term = str(self.feature_names_[index])
