@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     cookie_secure: bool = False
     sql_echo: bool = False
+    # the fitted matcher shared by workers; `studio-match reindex` rewrites it
+    matcher_path: str = "var/matcher.joblib"
 
 
 @lru_cache

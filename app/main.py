@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts.router import router as accounts_router
 from app.accounts.security import TokenSigner
@@ -21,6 +23,8 @@ from app.health.router import router as health_router
 from app.logging import RequestIdMiddleware, configure_logging
 from app.orders.router import router as orders_router
 from app.problems import router as problems_router
+from app.proposals.index import INDEX_INFO_KEY, MatcherIndex
+from app.proposals.router import router as proposals_router
 from app.studios.router import router as studios_router
 
 log = logging.getLogger(__name__)
@@ -39,8 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, echo=settings.sql_echo)
         app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        # every request's session reports committed changes to the matcher index
+        app.state.sessionmaker = create_sessionmaker(engine, info={INDEX_INFO_KEY: app.state.matcher_index})
         log.info("app.started database=%s", engine.url.get_backend_name())
+        await _warm_matcher(app)
         try:
             yield
         finally:
@@ -55,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.matcher_index = MatcherIndex(Path(settings.matcher_path) if settings.matcher_path else None)
     app.state.token_signer = TokenSigner(
         settings.secret_key.get_secret_value(), settings.session_max_age_seconds
     )
@@ -70,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         experts_router,
         achievements_router,
         orders_router,
+        proposals_router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -86,6 +94,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
+
+
+async def _warm_matcher(app: FastAPI) -> None:
+    # build (or load) the index before the first request; a database that is not migrated yet
+    # must not stop the process from starting: /readyz reports that, and the index builds later
+    try:
+        async with app.state.sessionmaker() as session:
+            await app.state.matcher_index.current(session)
+    except SQLAlchemyError:
+        log.warning("matcher.warm_up_skipped reason=database_not_ready")
 
 
 def create_app_from_env() -> FastAPI:

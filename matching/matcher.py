@@ -9,6 +9,7 @@ top ``k`` as ``Candidate`` objects whose factors and shared terms explain the sc
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ SAME_TOWN, SAME_DISTRICT = 1.0, 0.6
 # reviewer-assignment style aggregation of an expert's best achievements: best + ½·second + ⅓·third
 DOCUMENT_WEIGHTS = (1.0, 0.5, 1.0 / 3.0)
 KEYWORD_LENGTHS = range(2, 17)
+# how many of the disciplines closest to an order a reason may name as "matching"
+FIELDS_TO_NAME = 3
+# a displayable term has a Chinese character or a Latin letter (not only digits and dots)
+_READABLE = re.compile(r"[a-z\u4e00-\u9fff]")
 
 
 class EmptyQueryError(ValueError):
@@ -143,26 +148,49 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.feature_names_ = self.vectorizer_.get_feature_names_out()
         self._idf = self.vectorizer_.idf_.astype(np.float32)
 
-        self.expert_ids_: list[RecordId] = []
-        self.expert_row_: dict[RecordId, int] = {}
-        self.expert_discipline_names_: list[tuple[str, ...]] = []
-        # Experts are stored term-major only (terms × experts, an inverted index): queries read the
-        # posting lists of their terms, and one copy of the matrix keeps 100,000 experts under 1 GB.
-        self.expert_postings_ = sp.csr_matrix((len(self.vocabulary_), 0), dtype=np.float32)
-        self.achievement_postings_ = sp.csr_matrix((len(self.vocabulary_), 0), dtype=np.float32)
-        self.achievement_owner_ = np.zeros(0, dtype=np.int64)
-        self.keyword_index_: dict[str, int] = {}
-        self.discipline_index_: dict[str, int] = {}
+        self._reset_index()
         self._append_experts(experts, expert_tokens, corpus_matrix[: len(experts)])
-
-        self.order_ids_: list[RecordId] = []
-        self.order_row_: dict[RecordId, int] = {}
-        self.order_matrix_ = sp.csr_matrix((0, len(self.vocabulary_)), dtype=np.float32)
         self._append_orders(orders, order_tokens, corpus_matrix[len(experts) :])
 
         corpus = hashlib.sha256(repr((self.get_params(), sorted(map(str, self.expert_ids_)))).encode())
         self.version_ = f"{ALGORITHM}:{corpus.hexdigest()[:10]}"
         return self
+
+    def _reset_index(self) -> None:
+        """Empty every index structure, so that ``fit`` replaces all earlier learning."""
+        terms = len(self.vocabulary_)
+        self.expert_ids_: list[RecordId] = []
+        self.expert_row_: dict[RecordId, int] = {}
+        self.expert_discipline_names_: list[tuple[str, ...]] = []
+        # Experts are stored term-major only (terms × experts, an inverted index): queries read the
+        # posting lists of their terms, and one copy of the matrix keeps 100,000 experts under 1 GB.
+        self.expert_postings_ = sp.csr_matrix((terms, 0), dtype=np.float32)
+        self.achievement_postings_ = sp.csr_matrix((terms, 0), dtype=np.float32)
+        self.achievement_owner_ = np.zeros(0, dtype=np.int64)
+        self.expert_active_ = np.zeros(0, dtype=bool)
+        self.expert_district_ = np.zeros(0, dtype=np.int64)
+        self.expert_town_ = np.zeros(0, dtype=np.int64)
+        self.expert_capacity_ = np.zeros(0, dtype=np.float32)
+        self.expert_load_ = np.zeros(0, dtype=np.float32)
+        self.expert_term_end_ = np.zeros(0, dtype=np.int64)
+        self.expert_track_record_ = np.zeros(0, dtype=np.float32)
+        self.expert_maturity_: list[str | None] = []
+        self.has_track_records_ = False
+        self.keyword_index_: dict[str, int] = {}
+        self._keyword_rows: list[int] = []
+        self._keyword_cols: list[int] = []
+        self.discipline_index_: dict[str, int] = {}
+        self.order_ids_: list[RecordId] = []
+        self.order_row_: dict[RecordId, int] = {}
+        self.order_matrix_ = sp.csr_matrix((0, terms), dtype=np.float32)
+        self.order_active_ = np.zeros(0, dtype=bool)
+        self.order_district_ = np.zeros(0, dtype=np.int64)
+        self.order_town_ = np.zeros(0, dtype=np.int64)
+        self.order_need_kind_: list[str | None] = []
+        self.order_texts_: list[str] = []
+        self.order_field_similarity_ = np.zeros((0, 1), dtype=np.float32)
+        self._availability_cache: tuple[int, int, FloatArray] | None = None
+        self._changes = 0
 
     def add_experts(self, experts: Iterable[ExpertProfile]) -> Self:
         """Index new or changed experts without refitting the vocabulary (a changed id replaces its row)."""
@@ -248,7 +276,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         factors, (postings, columns, weights) = self._expert_factors(order, query, today)
         mask = self.expert_active_.copy()
         if only_available:
-            mask &= (factors["availability"] > 0) & ~self._term_ended(today)
+            mask &= (self._availability(today) > 0) & ~self._term_ended(today)
         if district is not None:
             mask &= self.expert_district_ == self._place_code(normalise(district))
         for record_id in exclude:
@@ -332,9 +360,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
                     contributions=self._contributions(factors, row),
                     shared_terms=self._shared_terms(vector, _row_of(self.order_matrix_, row)),
                     matched_keywords=self._keyword_names(matched),
-                    matched_fields=tuple(
-                        name for name in expert.disciplines if normalise(name) in self.discipline_index_
-                    )[:3],
+                    matched_fields=self._fields_named(expert.disciplines, self.order_field_similarity_[row]),
                 )
             )
         return candidates
@@ -415,6 +441,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             self.expert_discipline_names_.append(tuple(expert.disciplines))
         new_rows = l2_normalize(self.vectorizer_.transform(tokens) if rows is None else rows)
         self.expert_postings_ = sp.hstack([self.expert_postings_, new_rows.T], format="csr")
+        self.expert_postings_.sort_indices()
         if self.expert_model == "documents":
             docs = [self._achievement_tokens(a) or ["∅"] for e in experts for a in e.achievements]
             owners = [start + offset for offset, e in enumerate(experts) for _ in e.achievements]
@@ -448,16 +475,6 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         )
         track = np.array([self._track_record(e) for e in experts], dtype=np.float32)
         maturity = [self._best_maturity(e.achievements) for e in experts]
-        if not hasattr(self, "expert_active_"):
-            self.expert_active_ = np.zeros(0, dtype=bool)
-            self.expert_district_ = np.zeros(0, dtype=np.int64)
-            self.expert_town_ = np.zeros(0, dtype=np.int64)
-            self.expert_capacity_ = np.zeros(0, dtype=np.float32)
-            self.expert_load_ = np.zeros(0, dtype=np.float32)
-            self.expert_term_end_ = np.zeros(0, dtype=np.int64)
-            self.expert_track_record_ = np.zeros(0, dtype=np.float32)
-            self.expert_maturity_: list[str | None] = []
-            self.has_track_records_ = False
         self.expert_active_ = np.concatenate([self.expert_active_, np.ones(new, dtype=bool)])
         self.expert_district_ = np.concatenate([self.expert_district_, district])
         self.expert_town_ = np.concatenate([self.expert_town_, town])
@@ -470,9 +487,6 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
 
     def _index_keywords(self, experts: Sequence[ExpertProfile]) -> None:
         stop = stopwords()
-        if not hasattr(self, "_keyword_rows"):
-            self._keyword_rows: list[int] = []
-            self._keyword_cols: list[int] = []
         rows, cols = self._keyword_rows, self._keyword_cols
         start = len(self.expert_ids_) - len(experts)
         for offset, expert in enumerate(experts):
@@ -510,18 +524,13 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         centroids_t = sp.csr_matrix(self.expert_postings_ @ membership)
         self._centroids_t = l2_normalize(centroids_t, axis=0).tocsr()
         self.discipline_centroids_ = self._centroids_t.T.tocsr()
-        if hasattr(self, "order_matrix_"):
-            self.order_field_similarity_ = self._field_similarity(self.order_matrix_)
+        self._discipline_slots = _padded_rows(membership)
+        self.order_field_similarity_ = self._field_similarity(self.order_matrix_)
+        self._changes += 1
 
     def _append_orders(
         self, orders: Sequence[OrderText], tokens: Sequence[list[str]], rows: sp.csr_matrix | None = None
     ) -> None:
-        if not hasattr(self, "order_active_"):
-            self.order_active_ = np.zeros(0, dtype=bool)
-            self.order_district_ = np.zeros(0, dtype=np.int64)
-            self.order_town_ = np.zeros(0, dtype=np.int64)
-            self.order_need_kind_: list[str | None] = []
-            self.order_texts_: list[str] = []
         start = len(self.order_ids_)
         for offset, order in enumerate(orders):
             self.order_ids_.append(order.id)
@@ -531,6 +540,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         if orders:
             new_rows = l2_normalize(self.vectorizer_.transform(tokens) if rows is None else rows)
             self.order_matrix_ = sp.vstack([self.order_matrix_, new_rows], format="csr")
+            self.order_matrix_.sort_indices()  # reasons binary-search the rows
         self.order_active_ = np.concatenate([self.order_active_, np.ones(len(orders), dtype=bool)])
         self.order_district_ = np.concatenate(
             [self.order_district_, [self._place_code(normalise(o.district or "")) for o in orders]]
@@ -601,7 +611,8 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             similarity = query.field_similarity.copy()
             # a field the order states outright counts as a perfect match for experts of that discipline
             similarity[query.explicit_fields] = 1.0
-            factors["field"] = _row_max(self.expert_disciplines_, similarity)
+            # each expert's best discipline: a gather over a padded (experts × slots) table, no Python loop
+            factors["field"] = np.append(similarity, np.float32(0))[self._discipline_slots].max(axis=1)
         if query.keywords.size:
             raw = np.asarray(
                 self._expert_keywords_csc[:, query.keywords] @ self.keyword_idf_[query.keywords]
@@ -690,16 +701,28 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             # keep every row tied with the k-th best, then order exactly: score desc, id asc
             kth = np.partition(score[candidates], candidates.size - k)[candidates.size - k]
             candidates = candidates[score[candidates] >= kth]
+        if candidates.size > 4 * k:
+            # many ties at the cut: order the tied block by id without a Python sort over all of them
+            above = candidates[score[candidates] > score[candidates].min()]
+            tied = candidates[score[candidates] == score[candidates].min()]
+            tied_sorted = sorted(tied.tolist(), key=lambda row: ids[row])[: max(0, k - above.size)]
+            candidates = np.concatenate([above, np.array(tied_sorted, dtype=candidates.dtype)])
         ranked = sorted(candidates.tolist(), key=lambda row: (-float(score[row]), ids[row]))
         return ranked[:k]
 
     def _availability(self, today: date) -> FloatArray:
+        # the same for every query of a day until the index changes: computed once, then reused
+        cached = self._availability_cache
+        if cached is not None and cached[0] == today.toordinal() and cached[1] == self._changes:
+            return cached[2]
         capacity = self.expert_capacity_
         free = np.where(
             capacity < 0, 1.0, np.clip(1.0 - self.expert_load_ / np.maximum(capacity, 1.0), 0.0, 1.0)
         ).astype(np.float32)
         free[capacity == 0] = 0.0
-        return np.where(self._term_ended(today), free * self.term_end_factor, free).astype(np.float32)
+        availability = np.where(self._term_ended(today), free * self.term_end_factor, free).astype(np.float32)
+        self._availability_cache = (today.toordinal(), self._changes, availability)
+        return availability
 
     def _term_ended(self, today: date) -> npt.NDArray[np.bool_]:
         return self.expert_term_end_ < today.toordinal()
@@ -764,9 +787,11 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         matched = [int(i) for i in _row_of(self.expert_keywords_, row)[0] if i in wanted]
         fields: list[str] = []
         if "field" in factors and factors["field"][row] > 0:
+            # said only when it is one of the fields the order is most about (or states outright)
+            closest = set(np.argsort(-query.field_similarity)[:FIELDS_TO_NAME].tolist())
             for name in disciplines:
                 code = self.discipline_index_.get(normalise(name))
-                if code is not None and (code in query.explicit_fields or query.field_similarity[code] > 0):
+                if code is not None and (code in query.explicit_fields or code in closest):
                     fields.append(name)
         return Candidate(
             id=self.expert_ids_[row],
@@ -802,21 +827,25 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         if shared.size == 0:
             return ()
         contribution = query_weights[hit] * document_weights[hit]
-        terms: list[str] = []
-        for index in shared[np.argsort(-contribution, kind="stable")]:
-            term = str(self.feature_names_[index])
-            if term.startswith(BIGRAM_PREFIX):
-                term = term[len(BIGRAM_PREFIX) :]
-                # a bigram inside a word already listed adds nothing a person can check
-                if any(term in t for t in terms):
-                    continue
-            elif any(t in term for t in terms if len(t) == 2):
-                terms = [t for t in terms if not (len(t) == 2 and t in term)]
-            if term not in terms:
-                terms.append(term)
-            if len(terms) == limit:
-                break
+        ranked = [str(self.feature_names_[i]) for i in shared[np.argsort(-contribution, kind="stable")]]
+        # a person checks words: jieba's words first; bigrams only when too few words are shared,
+        # and never a bigram inside a listed word, a single character or a bare number
+        words = [t for t in ranked if not t.startswith(BIGRAM_PREFIX) and _READABLE.search(t) and len(t) > 1]
+        terms = words[:limit]
+        if len(terms) < 3:
+            for feature in ranked:
+                bigram = feature.removeprefix(BIGRAM_PREFIX)
+                if feature.startswith(BIGRAM_PREFIX) and not any(bigram in t or t in bigram for t in terms):
+                    terms.append(bigram)
+                if len(terms) >= 3:
+                    break
         return tuple(terms)
+
+    def _fields_named(self, disciplines: Sequence[str], similarity: FloatArray) -> tuple[str, ...]:
+        """The given disciplines that are among the fields an order is most about."""
+        closest = set(np.argsort(-similarity)[:FIELDS_TO_NAME].tolist())
+        codes = ((name, self.discipline_index_.get(normalise(name))) for name in disciplines)
+        return tuple(name for name, code in codes if code is not None and code in closest)[:3]
 
     def _keyword_names(self, columns: Sequence[int]) -> tuple[str, ...]:
         ordered = sorted(columns, key=lambda c: (-float(self.keyword_idf_[c]), c))
@@ -843,13 +872,16 @@ def _row_of(matrix: sp.csr_matrix, row: int) -> tuple[npt.NDArray[np.int32], Flo
     return matrix.indices[start:end], matrix.data[start:end]
 
 
-def _row_max(membership: sp.csr_matrix, values: FloatArray) -> FloatArray:
-    """For each row of a binary CSR matrix, the largest of ``values`` over its columns (0 for an empty row)."""
-    out = np.zeros(membership.shape[0], dtype=np.float32)
-    if membership.nnz == 0:
-        return out
-    gathered = values[membership.indices]
-    starts = membership.indptr[:-1]
-    non_empty = np.diff(membership.indptr) > 0
-    out[non_empty] = np.maximum.reduceat(gathered, starts[non_empty])
-    return out
+def _padded_rows(membership: sp.csr_matrix) -> npt.NDArray[np.int32]:
+    """Each row's column indices in a dense (rows × widest row) table, padded with ``n_columns``.
+
+    Indexing ``np.append(values, 0)`` with it gathers every row's values at once; the padding reads
+    the appended 0, so ``.max(axis=1)`` is each row's best value (0 for an empty row).
+    """
+    counts = np.diff(membership.indptr)
+    width = max(1, int(counts.max()) if counts.size else 1)
+    table = np.full((membership.shape[0], width), membership.shape[1], dtype=np.int32)
+    for slot in range(width):
+        has = counts > slot
+        table[has, slot] = membership.indices[membership.indptr[:-1][has] + slot]
+    return table

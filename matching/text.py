@@ -4,10 +4,13 @@ Traditional characters become simplified, full-width forms become half-width (NF
 letters are case-folded, so 鐳射/激光-style script variants, ``ＰＬＣ`` and ``plc`` all meet.
 
 OpenCC runs ``hk2s`` (Hong Kong variants) and then ``tw2sp`` (Taiwan variants and phrases such as
-軟體 → 软件, 列印 → 打印). Measured on the simplified orders of the evaluation set converted with
-``s2tw`` and with ``s2hk``, this chain brings every one back to the same text as its original,
-where plain ``t2s`` did so for 230 of 276 (``s2tw``). A short table of our own adds the few
-technical variants OpenCC leaves alone (镭射 → 激光).
+列印 → 打印). Measured on the simplified orders of the evaluation set converted with ``s2tw`` and
+with ``s2hk``, this chain brings every one back to the same text as its original, where plain
+``t2s`` did so for 230 of 276 (``s2tw``) and ``tw2sp`` first only about 218. Because ``hk2s`` has
+already simplified the characters, ``tw2sp`` no longer sees some Taiwan phrases (軟體 arrives as
+软体), so a short table of our own maps the regional technical terms that matter here
+(软体 → 软件, 记忆体 → 内存, 镭射 → 激光 ...). It runs on simplified text, so a traditional twin and
+its original still normalise to the same string.
 """
 
 from __future__ import annotations
@@ -23,8 +26,29 @@ _converter_lock = threading.Lock()
 _WHITESPACE = re.compile(r"\s+")
 
 
-# technical terms whose regional forms OpenCC keeps apart
-_VARIANTS = {"镭射": "激光", "雷射": "激光", "镭射器": "激光器"}
+# regional technical terms (Taiwan, Hong Kong, Macao) → mainland terms, on simplified text
+_VARIANTS = {
+    "镭射": "激光",
+    "雷射": "激光",
+    "软体": "软件",
+    "硬体": "硬件",
+    "韧体": "固件",
+    "记忆体": "内存",
+    "硬碟": "硬盘",
+    "网路": "网络",
+    "伺服器": "服务器",
+    "资料库": "数据库",
+    "程式": "程序",
+    "数位": "数字",
+    "积体电路": "集成电路",
+    "晶片": "芯片",
+    "资讯安全": "信息安全",
+    "资安": "信息安全",
+    "列印": "打印",
+    "行动通讯": "移动通信",
+}
+# control characters (NUL above all) would cut OpenCC's C string short and lose the rest of the text
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _VARIANT_PATTERN = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len, reverse=True)))
 
 
@@ -45,7 +69,7 @@ def normalise(text: str) -> str:
     """
     if not text or text.isspace():
         return ""
-    folded = unicodedata.normalize("NFKC", text)
+    folded = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text))
     hong_kong, taiwan = _converters()
     with _converter_lock:  # the C++ converter is not documented as thread-safe
         simplified = taiwan.convert(hong_kong.convert(folded))

@@ -103,7 +103,7 @@ class Tokenizer:
             pieces = self._join_dotted(_segmenter().lcut(normalised, HMM=self.hmm))
         features = self._clean(pieces)
         if self.char_ngrams == "all":
-            features.extend(self._bigrams(_CJK_RUN.findall(normalised)))
+            features.extend(self._bigrams(self._content_runs(pieces)))
         elif self.char_ngrams == "unknown":
             features.extend(self._bigrams(self._single_character_runs(pieces)))
         return features
@@ -120,6 +120,22 @@ class Tokenizer:
             for i in range(len(run) - 1)
             if run[i : i + 2] not in stop
         ]
+
+    def _content_runs(self, pieces: list[str]) -> list[str]:
+        # Chinese text between stopwords and punctuation: bigrams never straddle 本文/研究/提出 ...
+        stop = stopwords() if self.drop_stopwords else frozenset()
+        runs: list[str] = []
+        current = ""
+        for piece in pieces:
+            if piece not in stop and _CJK_RUN.fullmatch(piece):
+                current += piece
+            else:
+                if len(current) > 1:
+                    runs.append(current)
+                current = ""
+        if len(current) > 1:
+            runs.append(current)
+        return runs
 
     @staticmethod
     def _single_character_runs(pieces: list[str]) -> list[str]:

@@ -67,7 +67,10 @@ def migrated_database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(migrated_database_url: str) -> Settings:
     """Settings pointing at the test database."""
-    return Settings(database_url=migrated_database_url, public_url="http://testserver", log_format="text")
+    # matcher_path="": the matcher index stays in memory, nothing is written into the checkout
+    return Settings(
+        database_url=migrated_database_url, public_url="http://testserver", log_format="text", matcher_path=""
+    )
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
 
@@ -41,6 +42,17 @@ class OrderRepository(Repository[Order]):
     """Orders by id and filters, with visibility applied in SQL."""
 
     model = Order
+
+    async def open_for_matching(self, ids: Collection[int] | None = None) -> Sequence[Order]:
+        """Published orders (all, or these ids), the ones experts may be recommended."""
+        statement = select(Order).where(Order.status == OrderStatus.PUBLISHED).order_by(Order.id)
+        if ids is not None:
+            statement = statement.where(Order.id.in_(list(ids)))
+        return (await self.session.scalars(statement)).all()
+
+    async def changed_since(self, moment: datetime) -> set[int]:
+        """Ids of orders changed after ``moment``."""
+        return set((await self.session.scalars(select(Order.id).where(Order.updated_at > moment))).all())
 
     async def get_with_enterprise(self, order_id: int) -> tuple[Order, int] | None:
         """Return the order and the id of the enterprise whose studio posted it."""

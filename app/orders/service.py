@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -117,6 +117,25 @@ async def list_orders(
     return await OrderRepository(session).list(
         filters, params, sort, private_visible_to=actor.enterprise_id, all_visible=actor.is_admin
     )
+
+
+async def orders_for_matching(session: AsyncSession, ids: Collection[int] | None = None) -> Sequence[Order]:
+    """Published orders (all, or these ids): the ones the matcher may recommend to experts."""
+    return await OrderRepository(session).open_for_matching(ids)
+
+
+async def orders_changed_since(session: AsyncSession, moment: datetime) -> set[int]:
+    """Ids of orders changed after ``moment``."""
+    return await OrderRepository(session).changed_since(moment)
+
+
+async def enterprise_of(session: AsyncSession, actor: Actor, order_id: int) -> tuple[Order, int]:
+    """The order and its enterprise's id, if the caller may see the order.
+
+    Raises:
+        OrderNotFound: no such order, or one the caller may not see.
+    """
+    return await _visible_order(session, actor, order_id)
 
 
 def can_see(actor: Actor, order: Order, enterprise_id: int) -> bool:

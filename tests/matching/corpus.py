@@ -383,16 +383,16 @@ ORDERS: tuple[OrderText, ...] = (
 
 # the expert each order is written for
 BEST_EXPERT: dict[str, int] = {
-    "o-cnc": CNC.id,
-    "o-brush": TOOTHBRUSH.id,
-    "o-mri": MRI.id,
-    "o-water": WATER.id,
-    "o-weld": WELDING.id,
-    "o-5g": NETWORK.id,
-    "o-law": LABOUR_LAW.id,
-    "o-solar": SOLAR.id,
-    "o-chef": CUISINE.id,
-    "o-bim": CONCRETE.id,
+    "o-cnc": int(CNC.id),
+    "o-brush": int(TOOTHBRUSH.id),
+    "o-mri": int(MRI.id),
+    "o-water": int(WATER.id),
+    "o-weld": int(WELDING.id),
+    "o-5g": int(NETWORK.id),
+    "o-law": int(LABOUR_LAW.id),
+    "o-solar": int(SOLAR.id),
+    "o-chef": int(CUISINE.id),
+    "o-bim": int(CONCRETE.id),
 }
 
 ORDERS_BY_ID: dict[str, OrderText] = {str(o.id): o for o in ORDERS}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import Candidate, EmptyQueryError, Matcher, OrderText
+from matching import Candidate, EmptyQueryError, ExpertProfile, Matcher, OrderText
 from tests.matching.corpus import EXPERTS, ORDERS, TODAY
 
 # words of the corpus, so that random orders usually share terms with some expert
@@ -24,8 +25,13 @@ WHITESPACE = [" ", "  ", "\t", "\n", "\u3000", " \n "]
 CJK_ASCII = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.characters(
     min_codepoint=0x20, max_codepoint=0x7E
 )
+# whole titles and abstracts too, so that some orders match an expert almost perfectly
+PASSAGES = sorted({t for e in EXPERTS for a in e.achievements for t in (a.title, a.abstract)})
 fragments = st.one_of(
-    st.sampled_from(WORDS), st.text(alphabet=CJK_ASCII, max_size=12), st.sampled_from(WHITESPACE)
+    st.sampled_from(WORDS),
+    st.sampled_from(PASSAGES),
+    st.text(alphabet=CJK_ASCII, max_size=12),
+    st.sampled_from(WHITESPACE),
 )
 texts = st.lists(fragments, max_size=10).map("".join)
 orders = st.builds(
@@ -73,7 +79,7 @@ def test_rankings_are_bounded_finite_sorted_and_tie_broken_by_id(
         assert math.isfinite(candidate.score)
         assert 0.0 <= candidate.score <= 1.0
         assert all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in candidate.factors.values())
-    for before, after in zip(candidates, candidates[1:], strict=False):
+    for before, after in itertools.pairwise(candidates):
         assert before.score >= after.score
         if before.score == after.score:
             assert before.id < after.id  # type: ignore[operator]
@@ -103,7 +109,7 @@ def test_duplicated_whitespace_does_not_change_the_ranking(fitted: Matcher, orde
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(experts=st.permutations(EXPERTS), orders_=st.permutations(ORDERS), data=st.data())
 def test_ranking_does_not_depend_on_the_order_of_the_experts(
-    fitted: Matcher, experts: list, orders_: list, data: st.DataObject
+    fitted: Matcher, experts: list[ExpertProfile], orders_: list[OrderText], data: st.DataObject
 ) -> None:
     shuffled = Matcher().fit(experts, orders_)
     order = data.draw(st.sampled_from(ORDERS) | orders, label="order")

@@ -33,13 +33,21 @@ def test_taiwan_phrase_software_becomes_simplified_phrase() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("ＰＬＣ", "plc"), ("９１", "91"), ("ＣＮＣ加工", "cnc加工"), ("Ｑ２３５", "q235"), ("（ＭＲＩ）", "(mri)")],
+    [
+        ("ＰＬＣ", "plc"),
+        ("９１", "91"),
+        ("ＣＮＣ加工", "cnc加工"),
+        ("Ｑ２３５", "q235"),
+        ("（ＭＲＩ）", "(mri)"),
+    ],
 )
 def test_full_width_becomes_half_width(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("PLC", "plc"), ("Cnc", "cnc"), ("1.5T", "1.5t"), ("COD", "cod")])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("PLC", "plc"), ("Cnc", "cnc"), ("1.5T", "1.5t"), ("COD", "cod")]
+)
 def test_latin_case_is_folded(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
 

@@ -138,7 +138,9 @@ def test_tokens_are_stable_under_nfkc(text: str) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.sampled_from("ab5G .，")))
+@given(
+    st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.sampled_from("ab5G .，"))
+)
 def test_equal_tokenizers_tokenize_alike(text: str) -> None:
     assert Tokenizer(char_ngrams="unknown")(text) == Tokenizer(char_ngrams="unknown")(text)
     assert Tokenizer(char_ngrams="none")(text) == [

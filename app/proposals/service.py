@@ -1,0 +1,179 @@
+"""Use cases for proposals: propose experts for an order, list them, recommend orders to an expert."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.security import Actor
+from app.agreements import service as agreement_service
+from app.clock import local_today, utcnow
+from app.enterprises import service as enterprise_service
+from app.errors import Forbidden
+from app.experts import service as expert_service
+from app.experts.models import Expert
+from app.labels import label
+from app.orders import service as order_service
+from app.orders.models import Order, OrderStatus
+from app.proposals.errors import ExpertTextEmpty, OrderNotOpen, OrderTextEmpty
+from app.proposals.index import MatcherIndex
+from app.proposals.models import Proposal, ProposalStatus
+from app.proposals.profiles import load_expert_profiles, order_text
+from app.proposals.reasons import describe_expert, describe_order
+from app.proposals.repository import ProposalRepository
+from matching import Candidate, EmptyQueryError, Matcher
+
+log = logging.getLogger(__name__)
+
+# proposals can be computed while an enterprise drafts and after it publishes, not once it is taken
+OPEN_STATUSES = frozenset({OrderStatus.DRAFT, OrderStatus.PUBLISHED})
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """An order recommended to an expert, with the matcher's evidence."""
+
+    order: Order
+    candidate: Candidate
+    sentence: str
+    matcher_version: str
+
+
+def reasons_payload(candidate: Candidate, sentence: str) -> dict[str, object]:
+    """The JSON stored with a proposal: the sentence, every factor and the evidence."""
+    return {
+        "sentence": sentence,
+        "factors": {k: round(v, 4) for k, v in candidate.factors.items()},
+        "contributions": {k: round(v, 4) for k, v in candidate.contributions.items()},
+        "shared_terms": list(candidate.shared_terms),
+        "matched_keywords": list(candidate.matched_keywords),
+        "matched_fields": list(candidate.matched_fields),
+    }
+
+
+async def propose_experts(
+    session: AsyncSession, index: MatcherIndex, actor: Actor, order_id: int, k: int = 10
+) -> list[tuple[Proposal, Expert]]:
+    """Compute the top ``k`` experts for an order and store them as proposals with reasons.
+
+    Experts who declined the order are not proposed again; decisions already taken on earlier
+    proposals (invited, accepted, declined) are kept; earlier suggestions that dropped out expire.
+
+    Args:
+        session: the request session.
+        index: the process's matcher index.
+        actor: the order's enterprise user or an administrator.
+        order_id: the order.
+        k: how many experts to propose.
+
+    Raises:
+        OrderNotFound: no such order, or one the caller may not see.
+        Forbidden: the caller does not own the order.
+        OrderNotOpen: the order is taken, closed or withdrawn.
+        OrderTextEmpty: the order has no words to match.
+    """
+    order = await _owned_order(session, actor, order_id)
+    if order.status not in OPEN_STATUSES:
+        raise OrderNotOpen(label(order.status))
+    repository = ProposalRepository(session)
+    matcher = await index.current(session)
+    candidates: list[Candidate] = []
+    if matcher is not None:
+        try:
+            candidates = matcher.rank_experts(
+                order_text(order), k, exclude=await repository.declined_experts(order.id), today=local_today()
+            )
+        except EmptyQueryError:
+            raise OrderTextEmpty() from None
+    experts = {
+        e.id: e for e in await expert_service.experts_for_matching(session, [int(c.id) for c in candidates])
+    }
+    workloads = await agreement_service.expert_workloads(session, list(experts))
+    existing = await repository.by_expert(order.id)
+    proposed_now: set[int] = set()
+    for rank, candidate in enumerate(candidates, start=1):
+        expert = experts[int(candidate.id)]
+        workload = workloads.get(expert.id, agreement_service.Workload())
+        sentence = describe_expert(
+            candidate, expert, today=local_today(), active=workload.active, delivered=workload.delivered
+        )
+        proposal = existing.get(expert.id)
+        if proposal is None:
+            proposal = Proposal(order_id=order.id, expert_id=expert.id, status=ProposalStatus.PROPOSED)
+            session.add(proposal)
+        elif proposal.status is ProposalStatus.EXPIRED:
+            proposal.status = ProposalStatus.PROPOSED
+        proposal.rank = rank
+        proposal.score = round(candidate.score, 6)
+        proposal.reasons = reasons_payload(candidate, sentence)
+        proposal.matcher_version = matcher.version_ if matcher else ""
+        proposal.created_at = utcnow()
+        proposed_now.add(expert.id)
+    for expert_id, proposal in existing.items():
+        if expert_id not in proposed_now and proposal.status is ProposalStatus.PROPOSED:
+            proposal.status = ProposalStatus.EXPIRED
+    await repository.flush()
+    await session.commit()
+    log.info("proposals.computed order_id=%s count=%s", order.id, len(candidates))
+    return [row for row in await repository.for_order(order.id) if row[0].expert_id in proposed_now]
+
+
+async def list_proposals(
+    session: AsyncSession, actor: Actor, order_id: int
+) -> Sequence[tuple[Proposal, Expert]]:
+    """The order's stored proposals, best first (expired ones included, marked as such).
+
+    Raises:
+        OrderNotFound / Forbidden: as for ``propose_experts``.
+    """
+    order = await _owned_order(session, actor, order_id)
+    return await ProposalRepository(session).for_order(order.id)
+
+
+async def recommend_orders(
+    session: AsyncSession, index: MatcherIndex, actor: Actor, expert_id: int, k: int = 10
+) -> list[Recommendation]:
+    """The published orders best suited to an expert ("适合我的需求").
+
+    Raises:
+        ExpertNotFound: no such expert.
+        Forbidden: anyone but the expert themself or an administrator.
+        ExpertTextEmpty: the profile has nothing to match on.
+    """
+    await expert_service.require_expert(session, expert_id)
+    if not expert_service.can_manage(actor, expert_id):
+        raise Forbidden("只能查看自己的推荐需求。")
+    matcher = await index.current(session)
+    if matcher is None or matcher.n_orders == 0:
+        return []
+    profiles = await load_expert_profiles(session, [expert_id])
+    try:
+        candidates = matcher.rank_orders(profiles[0], k)
+    except EmptyQueryError:
+        raise ExpertTextEmpty() from None
+    orders = {
+        o.id: o for o in await order_service.orders_for_matching(session, [int(c.id) for c in candidates])
+    }
+    # the index may lag a moment behind a closing: only orders still published are recommended
+    return [
+        Recommendation(orders[int(c.id)], c, describe_order(c), matcher.version_)
+        for c in candidates
+        if int(c.id) in orders
+    ]
+
+
+async def rebuild_index(
+    session: AsyncSession, index: MatcherIndex, progress: Callable[[str], None] | None = None
+) -> Matcher | None:
+    """Refit the matcher on the whole database and write the shared index file."""
+    return await index.rebuild(session, progress)
+
+
+async def _owned_order(session: AsyncSession, actor: Actor, order_id: int) -> Order:
+    order, enterprise_id = await order_service.enterprise_of(session, actor, order_id)
+    if not enterprise_service.can_manage(actor, enterprise_id):
+        raise Forbidden("只有发布该需求的企业和管理员可以查看匹配建议。")
+    return order
