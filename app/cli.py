@@ -126,7 +126,7 @@ def evaluate_matcher(
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
     else:
-        typer.echo(format_table(result))
+        typer.echo(format_table(result, dataset))
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ import jieba
 import numpy as np
 from rich.progress import Progress
 
-from matching import AchievementText, ExpertProfile, Matcher, OrderText, normalise
+from matching import AchievementText, EmptyQueryError, ExpertProfile, Matcher, OrderText, normalise
 from matching.evaluation import mean_metrics
 from matching.types import RecordId
 
@@ -132,7 +132,7 @@ def evaluate(
         bar.advance(fit_task)
         ours = run_rankings(
             data.orders,
-            lambda o: [c.id for c in matcher.rank_experts(o, k)],
+            lambda o: _ranked_ids(matcher, o, k),
             label="匹配器排序",
             progress=bar,
         )
@@ -144,19 +144,25 @@ def evaluate(
             "matcher": mean_metrics(ours, data.judgements, data.traditional),
             "bm25": mean_metrics(theirs, data.judgements, data.traditional),
         },
-        "orders": len(data.judgements),
-        "traditional_orders": len(data.traditional & set(data.judgements)),
-        "matcher_version": matcher.version_,
     }
 
 
-def format_table(result: dict[str, Any]) -> str:
+def _ranked_ids(matcher: Matcher, order: OrderText, k: int) -> list[RecordId]:
+    # an order with no usable words is ranked as nothing (it scores 0), not a crash of the whole run
+    try:
+        return [c.id for c in matcher.rank_experts(order, k)]
+    except EmptyQueryError:
+        return []
+
+
+def format_table(result: dict[str, Any], data: EvaluationSet) -> str:
     """A plain-text table of an ``evaluate`` result."""
+    judged = set(data.judgements)
     lines = [f"{'':24s}{'nDCG@10':>9s}{'MRR':>8s}{'R@10':>8s}{'P@5':>8s}"]
     rows: Iterable[tuple[str, dict[str, float]]] = [
-        (f"matcher (all {result['orders']})", result["matcher"]),
+        (f"matcher (all {len(judged)})", result["matcher"]),
         ("bm25 (all)", result["bm25"]),
-        (f"matcher (traditional {result['traditional_orders']})", result["traditional"]["matcher"]),
+        (f"matcher (traditional {len(data.traditional & judged)})", result["traditional"]["matcher"]),
         ("bm25 (traditional)", result["traditional"]["bm25"]),
     ]
     for name, m in rows:

@@ -175,6 +175,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.expert_term_end_ = np.zeros(0, dtype=np.int64)
         self.expert_track_record_ = np.zeros(0, dtype=np.float32)
         self.expert_maturity_: list[str | None] = []
+        self.expert_maturity_level_ = np.zeros(0, dtype=np.int8)
         self.has_track_records_ = False
         self.keyword_index_: dict[str, int] = {}
         self._keyword_rows: list[int] = []
@@ -285,9 +286,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
                 mask[row] = False
         score = self._combine(factors)
         rows = self._top_rows(score, mask, k, self.expert_ids_)
-        on_query_terms = (
-            postings[:, rows].toarray() if rows else np.zeros((columns.size, 0), dtype=np.float32)
-        )
+        on_query_terms = _columns_of(postings, rows)
         return [
             self._expert_candidate(
                 row, float(score[row]), factors, query, (columns, weights, on_query_terms[:, i])
@@ -483,6 +482,8 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.expert_term_end_ = np.concatenate([self.expert_term_end_, term_end])
         self.expert_track_record_ = np.concatenate([self.expert_track_record_, track])
         self.expert_maturity_.extend(maturity)
+        levels = np.array([0 if m is None else MATURITY_ORDER[m] + 1 for m in maturity], dtype=np.int8)
+        self.expert_maturity_level_ = np.concatenate([self.expert_maturity_level_, levels])
         self.has_track_records_ = self.has_track_records_ or any(e.delivered_agreements > 0 for e in experts)
 
     def _index_keywords(self, experts: Sequence[ExpertProfile]) -> None:
@@ -511,9 +512,16 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
 
     def _index_disciplines(self) -> None:
         rows, cols = [], []
+        self.expert_discipline_codes_: list[tuple[int, ...]] = []
         for row, names in enumerate(self.expert_discipline_names_):
-            for name in {normalise(d) for d in names if d.strip()}:
-                cols.append(self.discipline_index_.setdefault(name, len(self.discipline_index_)))
+            codes = tuple(
+                self.discipline_index_.setdefault(n, len(self.discipline_index_))
+                for n in (normalise(d) for d in names)
+                if n
+            )
+            self.expert_discipline_codes_.append(codes)
+            for code in set(codes):
+                cols.append(code)
                 rows.append(row)
         shape = (len(self.expert_ids_), max(1, len(self.discipline_index_)))
         membership = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape)
@@ -619,7 +627,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             ).ravel()
             factors["keyword"] = (raw / (raw + self.keyword_saturation)).astype(np.float32)
         else:
-            factors["keyword"] = np.zeros(len(self.expert_ids_), dtype=np.float32)
+            factors["keyword"] = _ZERO  # applies (its weight counts) but adds nothing: no array pass
         if order.district:
             factors["region"] = self._region(
                 self.expert_district_,
@@ -632,7 +640,8 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             factors["track_record"] = self.expert_track_record_
         if order.need_kind in MATURITY_FIT:
             fit = MATURITY_FIT[order.need_kind]
-            factors["maturity"] = np.array([fit[m] for m in self.expert_maturity_], dtype=np.float32)
+            table = np.array([fit[None], fit["lab"], fit["pilot"], fit["production"]], dtype=np.float32)
+            factors["maturity"] = table[self.expert_maturity_level_]
         return {name: values for name, values in factors.items() if getattr(w, name) > 0}, evidence
 
     def _text_scores(self, vector: sp.csr_matrix) -> tuple[FloatArray, _Evidence]:
@@ -678,17 +687,20 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
 
     def _combine(self, factors: Mapping[str, FloatArray]) -> FloatArray:
         weights = self.weights_.as_dict()
-        total = sum(weights[name] for name in factors)
-        combined = np.zeros(len(next(iter(factors.values()))), dtype=np.float32)
+        total = np.float32(sum(weights[name] for name in factors))
+        combined = np.asarray(factors["text"] * np.float32(weights["text"] / total), dtype=np.float32)
+        scaled = np.empty_like(combined)
         for name, values in factors.items():
-            combined += np.float32(weights[name]) * values
-        combined /= np.float32(total)
+            if name == "text" or values is _ZERO:
+                continue
+            np.multiply(values, np.float32(weights[name] / total), out=scaled)
+            combined += scaled
         return np.clip(combined, 0.0, 1.0, out=combined)
 
     def _contributions(self, factors: Mapping[str, FloatArray], row: int) -> dict[str, float]:
         weights = self.weights_.as_dict()
         total = sum(weights[name] for name in factors)
-        return {name: float(weights[name] * values[row] / total) for name, values in factors.items()}
+        return {name: float(weights[name] * _at(values, row) / total) for name, values in factors.items()}
 
     @staticmethod
     def _top_rows(
@@ -789,14 +801,15 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         if "field" in factors and factors["field"][row] > 0:
             # said only when it is one of the fields the order is most about (or states outright)
             closest = set(np.argsort(-query.field_similarity)[:FIELDS_TO_NAME].tolist())
-            for name in disciplines:
-                code = self.discipline_index_.get(normalise(name))
-                if code is not None and (code in query.explicit_fields or code in closest):
-                    fields.append(name)
+            closest.update(query.explicit_fields.tolist())
+            named = zip(
+                [d for d in disciplines if normalise(d)], self.expert_discipline_codes_[row], strict=True
+            )
+            fields = [name for name, code in named if code in closest]
         return Candidate(
             id=self.expert_ids_[row],
             score=score,
-            factors={name: float(values[row]) for name, values in factors.items()},
+            factors={name: float(_at(values, row)) for name, values in factors.items()},
             contributions=self._contributions(factors, row),
             shared_terms=self._term_names(*text_evidence),
             matched_keywords=self._keyword_names(matched),
@@ -885,3 +898,30 @@ def _padded_rows(membership: sp.csr_matrix) -> npt.NDArray[np.int32]:
         has = counts > slot
         table[has, slot] = membership.indices[membership.indptr[:-1][has] + slot]
     return table
+
+
+_ZERO: FloatArray = np.zeros(1, dtype=np.float32)
+
+
+def _at(values: FloatArray, row: int) -> float:
+    """A factor's value for one row (the shared all-zero marker reads 0 everywhere)."""
+    return 0.0 if values is _ZERO else float(values[row])
+
+
+def _columns_of(postings: sp.csr_matrix, rows: Sequence[int]) -> FloatArray:
+    """A dense (terms × len(rows)) block of a postings matrix, by binary search in each sorted row."""
+    block = np.zeros((postings.shape[0], len(rows)), dtype=np.float32)
+    if not rows:
+        return block
+    wanted = np.asarray(rows, dtype=postings.indices.dtype)
+    order = np.argsort(wanted)
+    targets = wanted[order]
+    for term in range(postings.shape[0]):
+        start, end = postings.indptr[term], postings.indptr[term + 1]
+        if start == end:
+            continue
+        indices = postings.indices[start:end]
+        at = np.minimum(np.searchsorted(indices, targets), end - start - 1)
+        hit = indices[at] == targets
+        block[term, order[hit]] = postings.data[start:end][at[hit]]
+    return block
