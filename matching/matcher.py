@@ -52,8 +52,10 @@ SAME_TOWN, SAME_DISTRICT = 1.0, 0.6
 # reviewer-assignment style aggregation of an expert's best achievements: best + ½·second + ⅓·third
 DOCUMENT_WEIGHTS = (1.0, 0.5, 1.0 / 3.0)
 KEYWORD_LENGTHS = range(2, 17)
-# how many of the disciplines closest to an order a reason may name as "matching"
+# how many of the disciplines closest to an order a reason may name as "matching", and how close
 FIELDS_TO_NAME = 3
+FIELD_NAME_MIN_SIMILARITY = 0.1
+FIELD_NAME_RELATIVE = 0.6
 # a displayable term has a Chinese character or a Latin letter (not only digits and dots)
 _READABLE = re.compile(r"[a-z\u4e00-\u9fff]")
 
@@ -253,6 +255,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         district: str | None = None,
         exclude: Iterable[RecordId] = (),
         today: date | None = None,
+        require_evidence: bool = False,
     ) -> list[Candidate]:
         """Return the ``k`` best experts for ``order``, best first (ties broken by id).
 
@@ -263,6 +266,8 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             district: hard filter: only experts seconded to this district.
             exclude: expert ids never to return (e.g. ones who declined).
             today: the date for term checks (default: today).
+            require_evidence: leave out experts who share no word, no keyword and no stated field
+                with the order (they could only rank on region, availability and the like).
 
         Raises:
             EmptyQueryError: the order has no meaningful text.
@@ -284,6 +289,15 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             row = self.expert_row_.get(record_id)
             if row is not None:
                 mask[row] = False
+        if require_evidence:
+            # only experts with evidence about the order itself: shared words or keywords, or the
+            # field the order states (a free expert next door with nothing in common is no match)
+            evidence = factors["text"] > 0
+            if factors.get("keyword") is not None and factors["keyword"] is not _ZERO:
+                evidence |= factors["keyword"] > 0
+            if query.explicit_fields.size:
+                evidence |= np.isin(self._discipline_slots, query.explicit_fields).any(axis=1)
+            mask &= evidence
         score = self._combine(factors)
         rows = self._top_rows(score, mask, k, self.expert_ids_)
         on_query_terms = _columns_of(postings, rows)
@@ -800,7 +814,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         fields: list[str] = []
         if "field" in factors and factors["field"][row] > 0:
             # said only when it is one of the fields the order is most about (or states outright)
-            closest = set(np.argsort(-query.field_similarity)[:FIELDS_TO_NAME].tolist())
+            closest = self._closest_fields(query.field_similarity)
             closest.update(query.explicit_fields.tolist())
             named = zip(
                 [d for d in disciplines if normalise(d)], self.expert_discipline_codes_[row], strict=True
@@ -854,9 +868,19 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
                     break
         return tuple(terms)
 
+    @staticmethod
+    def _closest_fields(similarity: FloatArray) -> set[int]:
+        """The disciplines an order is clearly about: among its closest few, and not far below the best."""
+        if similarity.size == 0:
+            return set()
+        best = float(similarity.max())
+        floor = max(FIELD_NAME_MIN_SIMILARITY, FIELD_NAME_RELATIVE * best)
+        closest = np.argsort(-similarity)[:FIELDS_TO_NAME]
+        return {int(code) for code in closest if similarity[code] >= floor}
+
     def _fields_named(self, disciplines: Sequence[str], similarity: FloatArray) -> tuple[str, ...]:
         """The given disciplines that are among the fields an order is most about."""
-        closest = set(np.argsort(-similarity)[:FIELDS_TO_NAME].tolist())
+        closest = self._closest_fields(similarity)
         codes = ((name, self.discipline_index_.get(normalise(name))) for name in disciplines)
         return tuple(name for name, code in codes if code is not None and code in closest)[:3]
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import opencc
 from rich.console import Console
 from rich.progress import Progress
 
@@ -31,6 +33,30 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+def traditional_twins(dataset: Any) -> int:
+    """Convert every simplified order to traditional script (OpenCC s2tw and s2hk) and compare top-10s."""
+    matcher = Matcher().fit(dataset.experts, dataset.orders)
+    simplified = [o for o in dataset.orders if o.id not in dataset.traditional]
+    same = total = 0
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("繁体孪生需求", total=2 * len(simplified))
+        for variant in ("s2tw", "s2hk"):
+            converter = opencc.OpenCC(variant)
+            for order in simplified:
+                twin = replace(
+                    order,
+                    title=converter.convert(order.title),
+                    description=converter.convert(order.description),
+                )
+                same += [c.id for c in matcher.rank_experts(order, 10)] == [
+                    c.id for c in matcher.rank_experts(twin, 10)
+                ]
+                total += 1
+                progress.advance(task)
+    print(f"traditional twins with the same top-10 as their simplified original: {same} / {total}")
+    return 0
+
+
 def main() -> int:
     """Run every variant and print one table (or JSON)."""
     parser = argparse.ArgumentParser(
@@ -38,8 +64,13 @@ def main() -> int:
     )
     parser.add_argument("--data", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--twins", action="store_true", help="only check traditional twins of simplified orders"
+    )
     args = parser.parse_args()
     dataset = load_evaluation_set(args.data)
+    if args.twins:
+        return traditional_twins(dataset)
     results: dict[str, Any] = {}
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("变体评测", total=len(VARIANTS))

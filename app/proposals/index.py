@@ -119,7 +119,8 @@ class MatcherIndex:
         try:
             matcher = await asyncio.to_thread(Matcher.load, str(self.path))
             snapshot_at = datetime.fromisoformat(json.loads(self._meta_path().read_text())["snapshot_at"])
-        except (OSError, ValueError, KeyError, TypeError, EOFError):
+        except Exception:
+            # a truncated or foreign file (any unpickling error) must not stop matching: rebuild instead
             log.warning("matcher.file_unreadable path=%s", self.path, exc_info=True)
             return False
         self.matcher, self.snapshot_at = matcher, snapshot_at

@@ -24,7 +24,7 @@ class ProposalRepository(Repository[Proposal]):
             .where(Proposal.order_id == order_id)
             .order_by(Proposal.rank, Proposal.id)
         )
-        return [(p, e) for p, e in rows.tuples().all()]
+        return [(proposal, expert) for proposal, expert in rows.all()]
 
     async def by_expert(self, order_id: int) -> dict[int, Proposal]:
         """The order's proposals keyed by expert id."""

@@ -84,7 +84,11 @@ async def propose_experts(
     if matcher is not None:
         try:
             candidates = matcher.rank_experts(
-                order_text(order), k, exclude=await repository.declined_experts(order.id), today=local_today()
+                order_text(order),
+                k,
+                exclude=await repository.declined_experts(order.id),
+                today=local_today(),
+                require_evidence=True,
             )
         except EmptyQueryError:
             raise OrderTextEmpty() from None
