@@ -68,6 +68,11 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         uvicorn_logger.propagate = True
     # our own middleware logs every request with its id; uvicorn's access line would say it twice
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # jieba announces its dictionary loading on its own stderr handler: route it through ours, quietly
+    jieba_logger = logging.getLogger("jieba")
+    jieba_logger.handlers[:] = []
+    jieba_logger.propagate = True
+    jieba_logger.setLevel(max(logging.WARNING, root.level))
     # Alembic narrates plugin set-up whenever the readiness probe reads the migration head
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 

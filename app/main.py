@@ -104,6 +104,9 @@ async def _warm_matcher(app: FastAPI) -> None:
             await app.state.matcher_index.current(session)
     except SQLAlchemyError:
         log.warning("matcher.warm_up_skipped reason=database_not_ready")
+    except Exception:
+        # the service must come up even if the index cannot be built now; the first ranking retries
+        log.exception("matcher.warm_up_failed")
 
 
 def create_app_from_env() -> FastAPI:

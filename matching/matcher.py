@@ -37,6 +37,8 @@ from matching.types import (
 )
 
 ALGORITHM = "tfidf-ranker-1"
+# the layout of a fitted matcher's attributes; a file saved with another layout is refused on load
+STATE_FORMAT = 3
 FloatArray = npt.NDArray[np.float32]
 ExpertModel = Literal["profile", "documents"]
 # postings read for a query (terms × experts), the query terms kept and their weights
@@ -154,6 +156,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self._append_experts(experts, expert_tokens, corpus_matrix[: len(experts)])
         self._append_orders(orders, order_tokens, corpus_matrix[len(experts) :])
 
+        self.state_format_ = STATE_FORMAT
         corpus = hashlib.sha256(repr((self.get_params(), sorted(map(str, self.expert_ids_)))).encode())
         self.version_ = f"{ALGORITHM}:{corpus.hexdigest()[:10]}"
         return self
@@ -396,6 +399,8 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         matcher = joblib.load(path)
         if not isinstance(matcher, cls):
             raise TypeError(f"{path} does not hold a {cls.__name__}")
+        if getattr(matcher, "state_format_", None) != STATE_FORMAT:
+            raise ValueError(f"{path} was saved by another version of the matcher: refit it")
         return matcher
 
     # ------------------------------------------------------------------ internals: documents

@@ -23,6 +23,7 @@ from app.config import get_settings
 def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'studio-match.db'}"
     monkeypatch.setenv("STUDIO_MATCH_DATABASE_URL", url)
+    monkeypatch.setenv("STUDIO_MATCH_MATCHER_PATH", str(tmp_path / "var" / "matcher.joblib"))
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
@@ -50,11 +51,14 @@ def test_migrate_demo_serve_on_the_embedded_database(sqlite_url: str) -> None:
     assert "已加载演示数据" in loaded.output
     again = runner.invoke(cli, ["demo"])
     assert again.exit_code == 0 and "未重复加载" in again.output
+    reindexed = runner.invoke(cli, ["reindex"])
+    assert reindexed.exit_code == 0 and "匹配索引已重建" in reindexed.output, reindexed.output
+    assert (Path(sqlite_url.removeprefix("sqlite+aiosqlite:///")).parent / "matcher.joblib").exists()
 
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--port", str(port)],
-        env={**os.environ, "STUDIO_MATCH_DATABASE_URL": sqlite_url},
+        env={**os.environ},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -74,6 +78,23 @@ def test_migrate_demo_serve_on_the_embedded_database(sqlite_url: str) -> None:
         assert experts["total"] >= 40
         assert all("\u4e00" <= e["name"][0] <= "\u9fff" for e in experts["items"])
         assert httpx.get(f"{base}/docs", timeout=5).status_code == 200
+        login = httpx.post(
+            f"{base}/api/v1/auth/login", json={"username": "enterprise", "password": "demo-2026"}
+        )
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        me = login.json()["user"]
+        orders = httpx.get(
+            f"{base}/api/v1/orders",
+            params={"enterprise_id": me["enterprise_id"], "status": "published"},
+            headers=headers,
+            timeout=5,
+        ).json()["items"]
+        assert orders, "the demo enterprise has published orders"
+        proposals = httpx.post(
+            f"{base}/api/v1/orders/{orders[0]['id']}/proposals", headers=headers, timeout=30
+        )
+        assert proposals.status_code == 201, proposals.text
+        assert proposals.json() and proposals.json()[0]["reasons"]["sentence"]
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0].decode()
@@ -81,3 +102,4 @@ def test_migrate_demo_serve_on_the_embedded_database(sqlite_url: str) -> None:
     assert server.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
     assert "app.stopped" in output  # the lifespan closed the database cleanly
+    assert "matcher.loaded" in output  # the server used the index file `reindex` wrote

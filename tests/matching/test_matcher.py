@@ -538,3 +538,21 @@ def test_documents_model_finds_the_cnc_expert() -> None:
     top = matcher.rank_experts(CNC_ORDER, 5, today=TODAY)
     assert top[0].id == CNC.id
     assert all(math.isfinite(c.score) and 0.0 <= c.score <= 1.0 for c in top)
+
+
+def test_a_file_saved_by_another_matcher_version_is_refused(fresh: Matcher, tmp_path: Path) -> None:
+    # an index written before an upgrade must be rebuilt, not half-read into new code
+    fresh.state_format_ = -1
+    path = tmp_path / "old.joblib"
+    fresh.save(str(path))
+    with pytest.raises(ValueError, match="another version"):
+        Matcher.load(str(path))
+
+
+def test_load_refuses_a_file_that_is_not_a_matcher(tmp_path: Path) -> None:
+    import joblib
+
+    path = tmp_path / "other.joblib"
+    joblib.dump({"not": "a matcher"}, path)
+    with pytest.raises(TypeError):
+        Matcher.load(str(path))
