@@ -280,7 +280,9 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             raise ValueError("k must be at least 1")
         today = today or date.today()
         query = self._query(
-            self._order_tokens(order), normalise(f"{order.title} {order.description}"), order.fields
+            self._order_tokens(order),
+            f"{normalise(order.title)} {normalise(order.description)}",
+            order.fields,
         )
         factors, (postings, columns, weights) = self._expert_factors(order, query, today)
         mask = self.expert_active_.copy()

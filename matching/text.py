@@ -58,6 +58,7 @@ def _converters() -> tuple[opencc.OpenCC, opencc.OpenCC]:
     return opencc.OpenCC("hk2s"), opencc.OpenCC("tw2sp")
 
 
+@lru_cache(maxsize=16_384)
 def normalise(text: str) -> str:
     """Return ``text`` in simplified script, half-width, case-folded, with runs of whitespace as one space.
 
@@ -66,6 +67,9 @@ def normalise(text: str) -> str:
 
     Returns:
         The normalised text; ``""`` for blank input.
+
+    Results are memoised (the function is pure): a query's fields are normalised once for its tokens
+    and reused for its keyword scan.
     """
     if not text or text.isspace():
         return ""
