@@ -196,6 +196,8 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.order_texts_: list[str] = []
         self.order_field_similarity_ = np.zeros((0, 1), dtype=np.float32)
         self._availability_cache: tuple[int, int, FloatArray] | None = None
+        self._expert_id_rank: npt.NDArray[np.int64] | None = None
+        self._order_id_rank: npt.NDArray[np.int64] | None = None
         self._changes = 0
 
     def add_experts(self, experts: Iterable[ExpertProfile]) -> Self:
@@ -304,7 +306,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
                 evidence |= np.isin(self._discipline_slots, query.explicit_fields).any(axis=1)
             mask &= evidence
         score = self._combine(factors)
-        rows = self._top_rows(score, mask, k, self.expert_ids_)
+        rows = self._top_rows(score, mask, k, self._id_rank(self.expert_ids_, "_expert_id_rank"))
         on_query_terms = _columns_of(postings, rows)
         return [
             self._expert_candidate(
@@ -365,7 +367,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             if row is not None:
                 mask[row] = False
         score = self._combine(factors)
-        rows = self._top_rows(score, mask, k, self.order_ids_)
+        rows = self._top_rows(score, mask, k, self._id_rank(self.order_ids_, "_order_id_rank"))
         expert_keywords = set(keywords.tolist())
         candidates = []
         for row in rows:
@@ -725,23 +727,28 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
 
     @staticmethod
     def _top_rows(
-        score: FloatArray, mask: npt.NDArray[np.bool_], k: int, ids: Sequence[RecordId]
+        score: FloatArray, mask: npt.NDArray[np.bool_], k: int, id_rank: npt.NDArray[np.int64]
     ) -> list[int]:
+        """The ``k`` best rows of ``score`` under ``mask``: score descending, then id ascending."""
         candidates = np.flatnonzero(mask)
         if candidates.size == 0:
             return []
         if candidates.size > k:
-            # keep every row tied with the k-th best, then order exactly: score desc, id asc
+            # keep every row tied with the k-th best; the exact order is settled below
             kth = np.partition(score[candidates], candidates.size - k)[candidates.size - k]
             candidates = candidates[score[candidates] >= kth]
-        if candidates.size > 4 * k:
-            # many ties at the cut: order the tied block by id without a Python sort over all of them
-            above = candidates[score[candidates] > score[candidates].min()]
-            tied = candidates[score[candidates] == score[candidates].min()]
-            tied_sorted = sorted(tied.tolist(), key=lambda row: ids[row])[: max(0, k - above.size)]
-            candidates = np.concatenate([above, np.array(tied_sorted, dtype=candidates.dtype)])
-        ranked = sorted(candidates.tolist(), key=lambda row: (-float(score[row]), ids[row]))
-        return ranked[:k]
+        ordered = candidates[np.lexsort((id_rank[candidates], -score[candidates]))]
+        return [int(row) for row in ordered[:k]]
+
+    def _id_rank(self, ids: Sequence[RecordId], cache: str) -> npt.NDArray[np.int64]:
+        """Each row's position in id order (ids compare among themselves: all ints or all strings)."""
+        cached = getattr(self, cache, None)
+        if cached is None or cached.size != len(ids):
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            cached = np.empty(len(ids), dtype=np.int64)
+            cached[order] = np.arange(len(ids))
+            setattr(self, cache, cached)
+        return cached
 
     def _availability(self, today: date) -> FloatArray:
         # the same for every query of a day until the index changes: computed once, then reused

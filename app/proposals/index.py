@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime
 from itertools import chain
@@ -98,10 +99,15 @@ class MatcherIndex:
     def _save(self) -> None:
         assert self.path is not None and self.matcher is not None and self.snapshot_at is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        staging = self.path.with_suffix(".tmp")
+        # a staging name per process: several workers may build at the same start-up
+        staging = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         self.matcher.save(str(staging))
         staging.replace(self.path)  # atomic: a worker never loads a half-written file
-        self._meta_path().write_text(json.dumps({"snapshot_at": self.snapshot_at.isoformat()}))
+        # the snapshot time goes second: a reader that sees the new matcher with the old time applies
+        # a few changes twice (harmless); the other way round it would miss some
+        meta_staging = staging.with_name(staging.name + ".json")
+        meta_staging.write_text(json.dumps({"snapshot_at": self.snapshot_at.isoformat()}))
+        meta_staging.replace(self._meta_path())
         self._file_mtime = self.path.stat().st_mtime
 
     def _meta_path(self) -> Path:
