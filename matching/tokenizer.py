@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
@@ -124,34 +125,12 @@ class Tokenizer:
     def _content_runs(self, pieces: list[str]) -> list[str]:
         # Chinese text between stopwords and punctuation: bigrams never straddle 本文/研究/提出 ...
         stop = stopwords() if self.drop_stopwords else frozenset()
-        runs: list[str] = []
-        current = ""
-        for piece in pieces:
-            if piece not in stop and _CJK_RUN.fullmatch(piece):
-                current += piece
-            else:
-                if len(current) > 1:
-                    runs.append(current)
-                current = ""
-        if len(current) > 1:
-            runs.append(current)
-        return runs
+        return _runs(pieces, lambda piece: piece not in stop)
 
     @staticmethod
     def _single_character_runs(pieces: list[str]) -> list[str]:
         # with the HMM off, jieba cuts a word it does not know into single characters
-        runs: list[str] = []
-        current = ""
-        for piece in pieces:
-            if len(piece) == 1 and _CJK_RUN.fullmatch(piece):
-                current += piece
-            else:
-                if len(current) > 1:
-                    runs.append(current)
-                current = ""
-        if len(current) > 1:
-            runs.append(current)
-        return runs
+        return _runs(pieces, lambda piece: len(piece) == 1)
 
     @staticmethod
     def _join_dotted(pieces: list[str]) -> list[str]:
@@ -177,3 +156,19 @@ class Tokenizer:
 
     def __hash__(self) -> int:
         return hash(tuple(sorted(self.get_params().items())))
+
+
+def _runs(pieces: list[str], joins: Callable[[str], bool]) -> list[str]:
+    """Concatenations of consecutive Chinese pieces for which ``joins`` holds (two characters or more)."""
+    runs: list[str] = []
+    current = ""
+    for piece in pieces:
+        if joins(piece) and _CJK_RUN.fullmatch(piece):
+            current += piece
+            continue
+        if len(current) > 1:
+            runs.append(current)
+        current = ""
+    if len(current) > 1:
+        runs.append(current)
+    return runs

@@ -13,13 +13,7 @@ _REGION_TOWN, _REGION_DISTRICT = 1.0, 0.6
 
 def describe_expert(candidate: Candidate, expert: Expert, *, today: date, active: int, delivered: int) -> str:
     """A sentence such as "研究方向匹配：集成电路、封装；同在邗江区；近期完成 2 项合作"."""
-    parts: list[str] = []
-    if candidate.shared_terms:
-        parts.append("研究方向匹配：" + "、".join(candidate.shared_terms[:4]))
-    if candidate.matched_keywords:
-        parts.append("成果关键词：" + "、".join(candidate.matched_keywords[:3]))
-    if candidate.matched_fields:
-        parts.append("学科对口：" + "、".join(candidate.matched_fields[:2]))
+    parts = _evidence(candidate, terms="研究方向匹配", keywords="成果关键词")
     region = candidate.factors.get("region", 0.0)
     if region >= _REGION_TOWN and expert.seconded_town:
         parts.append(f"同在{expert.seconded_town}")
@@ -39,16 +33,22 @@ def describe_expert(candidate: Candidate, expert: Expert, *, today: date, active
 
 def describe_order(candidate: Candidate) -> str:
     """A sentence explaining why an order suits an expert."""
-    parts: list[str] = []
-    if candidate.shared_terms:
-        parts.append("需求涉及：" + "、".join(candidate.shared_terms[:4]))
-    if candidate.matched_keywords:
-        parts.append("与您的成果关键词相同：" + "、".join(candidate.matched_keywords[:3]))
-    if candidate.matched_fields:
-        parts.append("学科对口：" + "、".join(candidate.matched_fields[:2]))
+    parts = _evidence(candidate, terms="需求涉及", keywords="与您的成果关键词相同")
     region = candidate.factors.get("region", 0.0)
     if region >= _REGION_TOWN:
         parts.append("在您挂职的乡镇")
     elif region >= _REGION_DISTRICT:
         parts.append("在您挂职的区县")
     return "；".join(parts) if parts else "与您的研究方向相近"
+
+
+def _evidence(candidate: Candidate, *, terms: str, keywords: str) -> list[str]:
+    # the textual evidence, worded for whoever reads it: shared terms, keywords, matching fields
+    parts: list[str] = []
+    if candidate.shared_terms:
+        parts.append(f"{terms}：" + "、".join(candidate.shared_terms[:4]))
+    if candidate.matched_keywords:
+        parts.append(f"{keywords}：" + "、".join(candidate.matched_keywords[:3]))
+    if candidate.matched_fields:
+        parts.append("学科对口：" + "、".join(candidate.matched_fields[:2]))
+    return parts
