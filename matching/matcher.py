@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -439,9 +438,9 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         if not tokens:
             raise EmptyQueryError("文本中没有可用于匹配的词语")
         vocabulary = self.vocabulary_
-        counts = Counter(vocabulary[t] for t in tokens if t in vocabulary)
-        columns = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
-        tf = np.array([counts[c] for c in columns.tolist()], dtype=np.float32)
+        known = [index for index in map(vocabulary.get, tokens) if index is not None]
+        columns, counts = np.unique(np.array(known, dtype=np.int32), return_counts=True)
+        tf = counts.astype(np.float32)
         weights = (np.log(tf) + 1.0) * self._idf[columns] if columns.size else tf
         norm = float(np.sqrt(np.dot(weights, weights)))
         if norm > 0:
