@@ -89,6 +89,30 @@ async def record_change(
     return event
 
 
+async def record_event(
+    session: AsyncSession,
+    *,
+    actor: Actor | None,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    details: dict[str, Any],
+) -> AuditEvent:
+    """Append an event that is not a single row's edit (e.g. a batch of proposals computed for an order)."""
+    event = AuditEvent(
+        actor_user_id=actor.user_id if actor else None,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=None,
+        after=_json_safe(details),
+        request_id=request_id_var.get(),
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
 async def apply_changes(
     session: AsyncSession,
     *,

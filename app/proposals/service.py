@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.security import Actor
 from app.agreements import service as agreement_service
+from app.audit.service import record_event
 from app.clock import local_today, utcnow
 from app.enterprises import service as enterprise_service
 from app.errors import Forbidden
@@ -120,6 +121,17 @@ async def propose_experts(
         if expert_id not in proposed_now and proposal.status is ProposalStatus.PROPOSED:
             proposal.status = ProposalStatus.EXPIRED
     await repository.flush()
+    await record_event(
+        session,
+        actor=actor,
+        action="order.proposals_computed",
+        entity_type="orders",
+        entity_id=order.id,
+        details={
+            "experts": [int(c.id) for c in candidates],
+            "matcher_version": matcher.version_ if matcher else "",
+        },
+    )
     await session.commit()
     log.info("proposals.computed order_id=%s count=%s", order.id, len(candidates))
     return [row for row in await repository.for_order(order.id) if row[0].expert_id in proposed_now]

@@ -820,3 +820,25 @@ async def test_recommended_k_out_of_range_is_refused(
     response = await client.get(recommended_url(experts["chips"].id), params={"k": k}, headers=auth(admin))
 
     assert_problem(response, 422, "request_invalid", "k")
+
+
+async def test_computing_proposals_is_audited(client: AsyncClient, session: AsyncSession, auth: Auth) -> None:
+    from app.audit.models import AuditEvent
+
+    await make_catalogue(session)
+    user, studio = await enterprise_owner(session)
+    order = await make_field_order(session, "welding", studio)
+    response = await client.post(proposals_url(order.id), params={"k": 2}, headers=auth(user))
+    assert response.status_code == 201, response.text
+
+    event = (
+        await session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "order.proposals_computed", AuditEvent.entity_id == order.id
+            )
+        )
+    ).one()
+    assert event.actor_user_id == user.id
+    assert event.after is not None
+    assert event.after["experts"] == expert_ids(response)
+    assert event.after["matcher_version"] == response.json()[0]["matcher_version"]
