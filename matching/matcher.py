@@ -641,8 +641,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             similarity = query.field_similarity.copy()
             # a field the order states outright counts as a perfect match for experts of that discipline
             similarity[query.explicit_fields] = 1.0
-            # each expert's best discipline: a gather over a padded (experts × slots) table, no Python loop
-            factors["field"] = np.append(similarity, np.float32(0))[self._discipline_slots].max(axis=1)
+            factors["field"] = _best_of(np.append(similarity, np.float32(0)), self._discipline_slots)
         if query.keywords.size:
             raw = np.asarray(
                 self._expert_keywords_csc[:, query.keywords] @ self.keyword_idf_[query.keywords]
@@ -729,13 +728,17 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         score: FloatArray, mask: npt.NDArray[np.bool_], k: int, id_rank: npt.NDArray[np.int64]
     ) -> list[int]:
         """The ``k`` best rows of ``score`` under ``mask``: score descending, then id ascending."""
-        candidates = np.flatnonzero(mask)
-        if candidates.size == 0:
+        available = int(np.count_nonzero(mask))
+        if available == 0:
             return []
-        if candidates.size > k:
+        # masked-out rows sink below every real score (scores are in [0, 1])
+        masked = np.where(mask, score, np.float32(-1.0))
+        if available > k:
             # keep every row tied with the k-th best; the exact order is settled below
-            kth = np.partition(score[candidates], candidates.size - k)[candidates.size - k]
-            candidates = candidates[score[candidates] >= kth]
+            kth = np.partition(masked, masked.size - k)[masked.size - k]
+            candidates = np.flatnonzero(masked >= kth)
+        else:
+            candidates = np.flatnonzero(mask)
         ordered = candidates[np.lexsort((id_rank[candidates], -score[candidates]))]
         return [int(row) for row in ordered[:k]]
 
@@ -962,3 +965,11 @@ def _columns_of(postings: sp.csr_matrix, rows: Sequence[int]) -> FloatArray:
         hit = indices[at] == targets
         block[term, order[hit]] = postings.data[start:end][at[hit]]
     return block
+
+
+def _best_of(values: FloatArray, slots: npt.NDArray[np.int32]) -> FloatArray:
+    """For each row of a padded slot table, the largest of ``values`` at its slots (column by column)."""
+    best = values[slots[:, 0]]
+    for column in range(1, slots.shape[1]):
+        np.maximum(best, values[slots[:, column]], out=best)
+    return best
