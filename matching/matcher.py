@@ -150,6 +150,14 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.vocabulary_ = self.vectorizer_.vocabulary_
         self.feature_names_ = self.vectorizer_.get_feature_names_out()
         self._idf = self.vectorizer_.idf_.astype(np.float32)
+        # features a reason may name as a word: not a bigram, not one character, not a bare number
+        self._readable_word = np.array(
+            [
+                not t.startswith(BIGRAM_PREFIX) and len(t) > 1 and bool(_READABLE.search(t))
+                for t in self.feature_names_
+            ],
+            dtype=bool,
+        )
 
         self._reset_index()
         self._append_experts(experts, expert_tokens, corpus_matrix[: len(experts)])
@@ -307,9 +315,12 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         score = self._combine(factors)
         rows = self._top_rows(score, mask, k, self._id_rank(self.expert_ids_, "_expert_id_rank"))
         on_query_terms = _columns_of(postings, rows)
+        # what every candidate's reasons compare against, worked out once per query
+        wanted = set(query.keywords.tolist())
+        closest = self._closest_fields(query.field_similarity) | set(query.explicit_fields.tolist())
         return [
             self._expert_candidate(
-                row, float(score[row]), factors, query, (columns, weights, on_query_terms[:, i])
+                row, float(score[row]), factors, (wanted, closest), (columns, weights, on_query_terms[:, i])
             )
             for i, row in enumerate(rows)
         ]
@@ -821,17 +832,15 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         row: int,
         score: float,
         factors: Mapping[str, FloatArray],
-        query: _Query,
+        query_sets: tuple[set[int], set[int]],
         text_evidence: tuple[npt.NDArray[np.int32], FloatArray, FloatArray],
     ) -> Candidate:
         disciplines = self.expert_discipline_names_[row]
-        wanted = set(query.keywords.tolist())
+        wanted, closest = query_sets
         matched = [int(i) for i in _row_of(self.expert_keywords_, row)[0] if i in wanted]
         fields: list[str] = []
         if "field" in factors and factors["field"][row] > 0:
             # said only when it is one of the fields the order is most about (or states outright)
-            closest = self._closest_fields(query.field_similarity)
-            closest.update(query.explicit_fields.tolist())
             named = zip(
                 [d for d in disciplines if normalise(d)], self.expert_discipline_codes_[row], strict=True
             )
@@ -870,13 +879,14 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         if shared.size == 0:
             return ()
         contribution = query_weights[hit] * document_weights[hit]
-        ranked = [str(self.feature_names_[i]) for i in shared[np.argsort(-contribution, kind="stable")]]
+        order = np.argsort(-contribution, kind="stable")
+        shared = shared[order]
         # a person checks words: jieba's words first; bigrams only when too few words are shared,
         # and never a bigram inside a listed word, a single character or a bare number
-        words = [t for t in ranked if not t.startswith(BIGRAM_PREFIX) and _READABLE.search(t) and len(t) > 1]
-        terms = words[:limit]
+        readable = shared[self._readable_word[shared]]
+        terms = [str(self.feature_names_[i]) for i in readable[:limit]]
         if len(terms) < 3:
-            for feature in ranked:
+            for feature in (str(self.feature_names_[i]) for i in shared):
                 bigram = feature.removeprefix(BIGRAM_PREFIX)
                 if feature.startswith(BIGRAM_PREFIX) and not any(bigram in t or t in bigram for t in terms):
                     terms.append(bigram)
@@ -941,6 +951,8 @@ def _padded_rows(membership: sp.csr_matrix) -> npt.NDArray[np.int32]:
 
 
 _ZERO: FloatArray = np.zeros(1, dtype=np.float32)
+# posting blocks up to this many cells (terms × experts) are read densely
+_DENSE_BLOCK_LIMIT = 400_000
 
 
 def _at(values: FloatArray, row: int) -> float:
@@ -953,6 +965,9 @@ def _columns_of(postings: sp.csr_matrix, rows: Sequence[int]) -> FloatArray:
     block = np.zeros((postings.shape[0], len(rows)), dtype=np.float32)
     if not rows:
         return block
+    if postings.shape[0] * postings.shape[1] <= _DENSE_BLOCK_LIMIT:
+        # a small index: densifying the few posting rows is cheaper than searching them one by one
+        return np.asarray(postings.toarray()[:, list(rows)], dtype=np.float32)
     wanted = np.asarray(rows, dtype=postings.indices.dtype)
     order = np.argsort(wanted)
     targets = wanted[order]
