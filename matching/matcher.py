@@ -37,7 +37,7 @@ from matching.types import (
 
 ALGORITHM = "tfidf-ranker-1"
 # the layout of a fitted matcher's attributes; a file saved with another layout is refused on load
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 FloatArray = npt.NDArray[np.float32]
 ExpertModel = Literal["profile", "documents"]
 # postings read for a query (terms × experts), the query terms kept and their weights
@@ -186,7 +186,6 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.expert_load_ = np.zeros(0, dtype=np.float32)
         self.expert_term_end_ = np.zeros(0, dtype=np.int64)
         self.expert_track_record_ = np.zeros(0, dtype=np.float32)
-        self.expert_maturity_: list[str | None] = []
         self.expert_maturity_level_ = np.zeros(0, dtype=np.int8)
         self.has_track_records_ = False
         self.keyword_index_: dict[str, int] = {}
@@ -514,7 +513,6 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.expert_load_ = np.concatenate([self.expert_load_, active])
         self.expert_term_end_ = np.concatenate([self.expert_term_end_, term_end])
         self.expert_track_record_ = np.concatenate([self.expert_track_record_, track])
-        self.expert_maturity_.extend(maturity)
         levels = np.array([0 if m is None else MATURITY_ORDER[m] + 1 for m in maturity], dtype=np.int8)
         self.expert_maturity_level_ = np.concatenate([self.expert_maturity_level_, levels])
         self.has_track_records_ = self.has_track_records_ or any(e.delivered_agreements > 0 for e in experts)
