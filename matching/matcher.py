@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Self
 
+import ahocorasick
 import joblib
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +38,7 @@ from matching.types import (
 
 ALGORITHM = "tfidf-ranker-1"
 # the layout of a fitted matcher's attributes; a file saved with another layout is refused on load
-STATE_FORMAT = 4
+STATE_FORMAT = 5
 FloatArray = npt.NDArray[np.float32]
 ExpertModel = Literal["profile", "documents"]
 # postings read for a query (terms × experts), the query terms kept and their weights
@@ -71,8 +72,16 @@ def _identity(tokens: list[str]) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class _Vector:
+    """A query's TF-IDF weights: ``indices`` (term columns) and ``data`` (weights), L2-normalised."""
+
+    indices: npt.NDArray[np.int32]
+    data: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
 class _Query:
-    vector: sp.csr_matrix
+    vector: _Vector
     keywords: npt.NDArray[np.int64]
     field_similarity: FloatArray
     explicit_fields: npt.NDArray[np.int64]
@@ -90,6 +99,10 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         keyword_weight: how many times an achievement's keywords count against its abstract.
         keyword_saturation: the summed IDF of shared keywords at which the keyword factor reaches ½.
         term_end_factor: availability multiplier for an expert whose secondment term has ended.
+        max_query_terms: a query keeps only its strongest terms, this many (``None``: all).
+        min_relative_weight: static index pruning: an expert's term is indexed only when its squared
+            weight is at least this multiple of the mean squared weight of the expert's terms (``0``
+            keeps every term). Its weak terms barely move a score but make every posting list longer.
     """
 
     def __init__(
@@ -103,6 +116,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         keyword_saturation: float = 8.0,
         term_end_factor: float = 0.3,
         max_query_terms: int | None = 96,
+        min_relative_weight: float = 0.75,
     ) -> None:
         self.tokenizer = tokenizer
         self.weights = weights
@@ -112,6 +126,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.keyword_saturation = keyword_saturation
         self.term_end_factor = term_end_factor
         self.max_query_terms = max_query_terms
+        self.min_relative_weight = min_relative_weight
 
     # ------------------------------------------------------------------ fitting
 
@@ -135,6 +150,8 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"expert_model must be 'profile' or 'documents', not {self.expert_model!r}")
         if self.title_weight < 1 or self.keyword_weight < 0 or self.keyword_saturation <= 0:
             raise ValueError("title_weight ≥ 1, keyword_weight ≥ 0 and keyword_saturation > 0 are required")
+        if self.min_relative_weight < 0:
+            raise ValueError("min_relative_weight must be ≥ 0")
         self._check_unique([e.id for e in experts], "expert")
         self._check_unique([o.id for o in orders], "order")
         self.tokenizer_ = self.tokenizer or Tokenizer()
@@ -202,6 +219,10 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.order_texts_: list[str] = []
         self.order_field_similarity_ = np.zeros((0, 1), dtype=np.float32)
         self._availability_cache: tuple[int, int, FloatArray] | None = None
+        self._static_cache: (
+            tuple[tuple[float, tuple[str, ...], int], tuple[FloatArray, ...], FloatArray] | None
+        ) = None
+        self._maturity_cache: dict[tuple[str, int], FloatArray] = {}
         self._expert_id_rank: npt.NDArray[np.int64] | None = None
         self._order_id_rank: npt.NDArray[np.int64] | None = None
         self._changes = 0
@@ -293,16 +314,21 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             order.fields,
         )
         factors, (postings, columns, weights) = self._expert_factors(order, query, today)
-        mask = self.expert_active_.copy()
-        if only_available:
+        exclude = list(exclude)
+        filtered = only_available or district is not None or exclude or require_evidence
+        # no filter and nobody removed: no mask at all (a pass over every expert saved)
+        mask = self.expert_active_.copy() if filtered or not self.expert_active_.all() else None
+        if mask is None:
+            pass
+        elif only_available:
             mask &= (self._availability(today) > 0) & ~self._term_ended(today)
-        if district is not None:
+        if mask is not None and district is not None:
             mask &= self.expert_district_ == self._place_code(normalise(district))
         for record_id in exclude:
             row = self.expert_row_.get(record_id)
-            if row is not None:
+            if row is not None and mask is not None:
                 mask[row] = False
-        if require_evidence:
+        if mask is not None and require_evidence:
             # only experts with evidence about the order itself: shared words or keywords, or the
             # field the order states (a free expert next door with nothing in common is no match)
             evidence = factors["text"] > 0
@@ -341,7 +367,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         if k < 1:
             raise ValueError("k must be at least 1")
         tokens = self._expert_tokens(expert)
-        vector = self._vector(tokens)
+        vector = self._strongest(self._vector(tokens))
         w = self.weights_
         factors: dict[str, FloatArray] = {"text": self._scores(self._order_matrix_t(), vector)}
         disciplines = self._known_disciplines(expert.disciplines)
@@ -443,20 +469,27 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             + self._field_tokens(" ".join(order.fields), 1)
         )
 
-    def _vector(self, tokens: list[str]) -> sp.csr_matrix:
-        # the vectorizer's own weighting (sublinear tf × smoothed idf, L2), without its per-call overhead
+    def _vector(self, tokens: list[str]) -> _Vector:
+        # the vectorizer's own weighting (sublinear tf × smoothed idf, L2) as two small arrays: building
+        # a scipy matrix for one query costs more than the arithmetic
         if not tokens:
             raise EmptyQueryError("文本中没有可用于匹配的词语")
         vocabulary = self.vocabulary_
-        known = [index for index in map(vocabulary.get, tokens) if index is not None]
-        columns, counts = np.unique(np.array(known, dtype=np.int32), return_counts=True)
-        tf = counts.astype(np.float32)
-        weights = (np.log(tf) + 1.0) * self._idf[columns] if columns.size else tf
+        known = np.fromiter((i for i in map(vocabulary.get, tokens) if i is not None), dtype=np.int32)
+        columns, counts = np.unique(known, return_counts=True)
+        weights = ((np.log(counts.astype(np.float32)) + 1.0) * self._idf[columns]).astype(np.float32)
         norm = float(np.sqrt(np.dot(weights, weights)))
         if norm > 0:
-            weights = weights / norm
-        indptr = np.array([0, columns.size], dtype=np.int32)
-        return sp.csr_matrix((weights.astype(np.float32), columns, indptr), shape=(1, len(vocabulary)))
+            weights /= norm
+        return _Vector(columns.astype(np.int32), weights)
+
+    def _strongest(self, vector: _Vector) -> _Vector:
+        """The query's ``max_query_terms`` strongest terms (common ones, with the longest posting lists
+        and the smallest weights, are the ones left out)."""
+        if self.max_query_terms is None or vector.indices.size <= self.max_query_terms:
+            return vector
+        keep = np.sort(np.argpartition(-vector.data, self.max_query_terms - 1)[: self.max_query_terms])
+        return _Vector(vector.indices[keep], vector.data[keep])
 
     # ------------------------------------------------------------------ internals: indexing
 
@@ -471,13 +504,16 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             self.expert_row_[expert.id] = start + offset
             self.expert_discipline_names_.append(tuple(expert.disciplines))
         new_rows = l2_normalize(self.vectorizer_.transform(tokens) if rows is None else rows)
+        new_rows = _keep_above_mean(new_rows, self.min_relative_weight)
         self.expert_postings_ = sp.hstack([self.expert_postings_, new_rows.T], format="csr")
         self.expert_postings_.sort_indices()
         if self.expert_model == "documents":
             docs = [self._achievement_tokens(a) or ["∅"] for e in experts for a in e.achievements]
             owners = [start + offset for offset, e in enumerate(experts) for _ in e.achievements]
             if docs:
-                achievement_rows = l2_normalize(self.vectorizer_.transform(docs))
+                achievement_rows = _keep_above_mean(
+                    l2_normalize(self.vectorizer_.transform(docs)), self.min_relative_weight
+                )
                 self.achievement_postings_ = sp.hstack(
                     [self.achievement_postings_, achievement_rows.T], format="csr"
                 )
@@ -537,8 +573,11 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         document_frequency = np.asarray((active > 0).sum(axis=0)).ravel()
         n = max(1, int(self.expert_active_.sum()))
         self.keyword_idf_ = np.log((1.0 + n) / (1.0 + document_frequency)).astype(np.float32)
-        self._keyword_lengths = sorted({len(k) for k in self.keyword_index_})
-        self._keyword_prefixes = frozenset(k[:2] for k in self.keyword_index_)
+        self._keyword_automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for keyword, column in self.keyword_index_.items():
+            self._keyword_automaton.add_word(keyword, column)
+        if self.keyword_index_:
+            self._keyword_automaton.make_automaton()
         self._keyword_labels = np.array(list(self.keyword_index_), dtype=object)
 
     def _index_disciplines(self) -> None:
@@ -560,8 +599,11 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.expert_disciplines_ = membership
         # a discipline's centroid: the mean of its experts' profiles, so an order with no stated field
         # still finds the experts of the discipline its text belongs to
-        centroids_t = sp.csr_matrix(self.expert_postings_ @ membership)
-        self._centroids_t = l2_normalize(centroids_t, axis=0).tocsr()
+        # summed in float64, so that the order the experts were indexed in cannot show in the last bits
+        centroids_t = sp.csr_matrix(self.expert_postings_.astype(np.float64) @ membership.astype(np.float64))
+        self._centroids_t = l2_normalize(centroids_t, axis=0).astype(np.float32).tocsr()
+        cells = self._centroids_t.shape[0] * self._centroids_t.shape[1]
+        self._centroid_rows = self._centroids_t.toarray() if cells <= _DENSE_CENTROID_LIMIT else None
         self.discipline_centroids_ = self._centroids_t.T.tocsr()
         self._discipline_slots = _padded_rows(membership)
         self.order_field_similarity_ = self._field_similarity(self.order_matrix_)
@@ -616,29 +658,29 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
     # ------------------------------------------------------------------ internals: scoring
 
     def _query(self, tokens: list[str], text: str, fields: Sequence[str]) -> _Query:
-        vector = self._vector(tokens)
+        vector = self._strongest(self._vector(tokens))
         explicit = [
             self.discipline_index_[f] for f in (normalise(x) for x in fields) if f in self.discipline_index_
         ]
-        keywords = np.array(sorted(self._keywords_in(text)), dtype=np.int64)
-        similarity = self._scores(self._centroids_t, vector)
-        return _Query(vector, keywords, similarity, np.array(explicit, dtype=np.int64))
+        # in keyword order, not column order (columns are numbered as keywords first appear): the
+        # factor's sum then adds up in the same order whatever order the experts were indexed in
+        labels = self._keyword_labels
+        keywords = np.array(sorted(self._keywords_in(text), key=labels.__getitem__), dtype=np.int64)
+        return _Query(vector, keywords, self._centroid_similarity(vector), np.array(explicit, dtype=np.int64))
+
+    def _centroid_similarity(self, vector: _Vector) -> FloatArray:
+        """Cosine of the query with every discipline's centroid."""
+        if self._centroid_rows is not None:
+            # a few dozen rows of a small dense table: no sparse bookkeeping per query
+            rows = self._centroid_rows[vector.indices].astype(np.float64)
+            return np.asarray(vector.data.astype(np.float64) @ rows, dtype=np.float32)
+        return self._scores(self._centroids_t, vector)
 
     def _keywords_in(self, text: str) -> set[int]:
-        # every known keyword that occurs in the text, found by looking up its substrings
-        found: set[int] = set()
-        index, prefixes, lengths = self.keyword_index_, self._keyword_prefixes, self._keyword_lengths
-        size = len(text)
-        for start in range(size - 1):
-            if text[start : start + 2] not in prefixes:
-                continue  # no keyword starts with these two characters: most positions stop here
-            for length in lengths:
-                if start + length > size:
-                    break
-                column = index.get(text[start : start + length])
-                if column is not None:
-                    found.add(column)
-        return found
+        """Every known achievement keyword that occurs in ``text`` (one Aho–Corasick pass)."""
+        if not self.keyword_index_:
+            return set()
+        return {column for _, column in self._keyword_automaton.iter(text)}
 
     def _expert_factors(
         self, order: OrderText, query: _Query, today: date
@@ -669,9 +711,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         if self.has_track_records_:
             factors["track_record"] = self.expert_track_record_
         if order.need_kind in MATURITY_FIT:
-            fit = MATURITY_FIT[order.need_kind]
-            table = np.array([fit[None], fit["lab"], fit["pilot"], fit["production"]], dtype=np.float32)
-            factors["maturity"] = table[self.expert_maturity_level_]
+            factors["maturity"] = self._expert_maturity_fit(order.need_kind)
         return {name: values for name, values in factors.items() if getattr(w, name) > 0}, evidence
 
     def _text_scores(self, vector: sp.csr_matrix) -> tuple[FloatArray, _Evidence]:
@@ -693,19 +733,16 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         )
         return (totals / sum(DOCUMENT_WEIGHTS)).astype(np.float32), evidence
 
-    def _scores(self, matrix_t: sp.csr_matrix, vector: sp.csr_matrix) -> FloatArray:
+    def _scores(self, matrix_t: sp.csr_matrix, vector: _Vector) -> FloatArray:
         return self._scores_and_postings(matrix_t, vector)[0]
 
+    @staticmethod
     def _scores_and_postings(
-        self, matrix_t: sp.csr_matrix, vector: sp.csr_matrix
+        matrix_t: sp.csr_matrix, vector: _Vector
     ) -> tuple[FloatArray, sp.csr_matrix, npt.NDArray[np.int32], FloatArray]:
         # Read only the posting lists of the query's terms: the cost grows with their length, not with
-        # the corpus. The query's weakest terms (common ones, with the longest lists and the smallest
-        # weights) are left out beyond ``max_query_terms``.
+        # the corpus.
         columns, weights = vector.indices, vector.data
-        if self.max_query_terms is not None and columns.size > self.max_query_terms:
-            keep = np.argpartition(-weights, self.max_query_terms - 1)[: self.max_query_terms]
-            columns, weights = columns[keep], weights[keep]
         postings = matrix_t[columns]
         return np.asarray(postings.T @ weights, dtype=np.float32).ravel(), postings, columns, weights
 
@@ -716,38 +753,68 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         return self._order_matrix_t_cache
 
     def _combine(self, factors: Mapping[str, FloatArray]) -> FloatArray:
+        """The weighted mean of the factors (each in [0, 1], so the result is in [0, 1] too)."""
         weights = self.weights_.as_dict()
-        total = np.float32(sum(weights[name] for name in factors))
-        combined = np.asarray(factors["text"] * np.float32(weights["text"] / total), dtype=np.float32)
+        total = sum(weights[name] for name in factors)
+        combined = np.multiply(factors["text"], np.float32(weights["text"] / total), dtype=np.float32)
         scaled = np.empty_like(combined)
         for name, values in factors.items():
-            if name == "text" or values is _ZERO:
+            if name == "text" or name in _STATIC_FACTORS or values is _ZERO:
                 continue
             np.multiply(values, np.float32(weights[name] / total), out=scaled)
             combined += scaled
-        return np.clip(combined, 0.0, 1.0, out=combined)
+        static = {n: v for n, v in factors.items() if n in _STATIC_FACTORS}
+        if static:
+            combined += self._static_sum(static, total)
+        return combined
 
     def _contributions(self, factors: Mapping[str, FloatArray], row: int) -> dict[str, float]:
         weights = self.weights_.as_dict()
         total = sum(weights[name] for name in factors)
         return {name: float(weights[name] * _at(values, row) / total) for name, values in factors.items()}
 
+    def _static_sum(self, static: Mapping[str, FloatArray], total: float) -> FloatArray:
+        """The weighted sum of the factors that do not depend on the query's text (availability, track
+        record, maturity): the same arrays come back query after query, so their sum is kept."""
+        size = len(next(iter(static.values()))) if static else 0
+        key = (total, tuple(static), size)
+        cached = self._static_cache
+        if (
+            cached is not None
+            and cached[0] == key
+            and all(a is b for a, b in zip(cached[1], static.values(), strict=True))
+        ):
+            return cached[2]
+        weights = self.weights_.as_dict()
+        summed = np.zeros(size, dtype=np.float32)
+        for name, values in static.items():
+            summed += np.float32(weights[name] / total) * values
+        self._static_cache = (key, tuple(static.values()), summed)
+        return summed
+
     @staticmethod
     def _top_rows(
-        score: FloatArray, mask: npt.NDArray[np.bool_], k: int, id_rank: npt.NDArray[np.int64]
+        score: FloatArray, mask: npt.NDArray[np.bool_] | None, k: int, id_rank: npt.NDArray[np.int64]
     ) -> list[int]:
         """The ``k`` best rows of ``score`` under ``mask``: score descending, then id ascending."""
-        available = int(np.count_nonzero(mask))
+        available = score.size if mask is None else int(np.count_nonzero(mask))
         if available == 0:
             return []
         # masked-out rows sink below every real score (scores are in [0, 1])
-        masked = np.where(mask, score, np.float32(-1.0))
+        masked = score if mask is None else np.where(mask, score, np.float32(-1.0))
         if available > k:
-            # keep every row tied with the k-th best; the exact order is settled below
-            kth = np.partition(masked, masked.size - k)[masked.size - k]
-            candidates = np.flatnonzero(masked >= kth)
+            # The k-th best of any subset is at most the k-th best of all: a strided sample gives a floor
+            # that leaves a few hundred rows to look at instead of every one.
+            sample = masked[:: max(1, masked.size // _TOP_SAMPLE)]
+            floor = np.partition(sample, sample.size - k)[sample.size - k] if sample.size > k else -1.0
+            candidates = np.flatnonzero(masked >= floor) if floor >= 0 else np.flatnonzero(masked >= 0)
+            if candidates.size > k:
+                # keep every row tied with the k-th best; the exact order is settled below
+                values = masked[candidates]
+                kth = np.partition(values, values.size - k)[values.size - k]
+                candidates = candidates[values >= kth]
         else:
-            candidates = np.flatnonzero(mask)
+            candidates = np.flatnonzero(masked >= 0)
         ordered = candidates[np.lexsort((id_rank[candidates], -score[candidates]))]
         return [int(row) for row in ordered[:k]]
 
@@ -774,6 +841,17 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         availability = np.where(self._term_ended(today), free * self.term_end_factor, free).astype(np.float32)
         self._availability_cache = (today.toordinal(), self._changes, availability)
         return availability
+
+    def _expert_maturity_fit(self, need_kind: str) -> FloatArray:
+        # one array per need kind until the index changes (so the ranker's static sum is kept too)
+        key = (need_kind, self._changes)
+        if key not in self._maturity_cache:
+            fit = MATURITY_FIT[need_kind]
+            table = np.array([fit[None], fit["lab"], fit["pilot"], fit["production"]], dtype=np.float32)
+            self._maturity_cache = {key: table[self.expert_maturity_level_]} | {
+                k: v for k, v in self._maturity_cache.items() if k[1] == self._changes
+            }
+        return self._maturity_cache[key]
 
     def _term_ended(self, today: date) -> npt.NDArray[np.bool_]:
         return self.expert_term_end_ < today.toordinal()
@@ -854,7 +932,7 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         )
 
     def _shared_terms(
-        self, query: sp.csr_matrix, document: tuple[npt.NDArray[np.int32], FloatArray], limit: int = 6
+        self, query: _Vector, document: tuple[npt.NDArray[np.int32], FloatArray], limit: int = 6
     ) -> tuple[str, ...]:
         indices, data = document
         if indices.size == 0:
@@ -933,6 +1011,25 @@ def _row_of(matrix: sp.csr_matrix, row: int) -> tuple[npt.NDArray[np.int32], Flo
     return matrix.indices[start:end], matrix.data[start:end]
 
 
+def _keep_above_mean(rows: sp.csr_matrix, factor: float) -> sp.csr_matrix:
+    """Each row keeps the entries whose square is at least ``factor`` × the mean square of its entries.
+
+    Static index pruning (Carmel et al., SIGIR 2001, in its simplest per-document form): a profile's
+    many weak terms add little to any cosine but lengthen every posting list they sit in.
+    """
+    if factor <= 0 or rows.nnz == 0:
+        return rows
+    rows = sp.csr_matrix(rows, copy=True)
+    counts = np.diff(rows.indptr)
+    squares = rows.data.astype(np.float64) ** 2
+    sums = np.add.reduceat(squares, rows.indptr[:-1][counts > 0]) if rows.nnz else np.zeros(0)
+    means = np.zeros(rows.shape[0])
+    means[counts > 0] = sums / counts[counts > 0]
+    rows.data[squares < factor * np.repeat(means, counts)] = 0
+    rows.eliminate_zeros()
+    return rows
+
+
 def _padded_rows(membership: sp.csr_matrix) -> npt.NDArray[np.int32]:
     """Each row's column indices in a dense (rows × widest row) table, padded with ``n_columns``.
 
@@ -949,8 +1046,12 @@ def _padded_rows(membership: sp.csr_matrix) -> npt.NDArray[np.int32]:
 
 
 _ZERO: FloatArray = np.zeros(1, dtype=np.float32)
-# posting blocks up to this many cells (terms × experts) are read densely
-_DENSE_BLOCK_LIMIT = 400_000
+# factors that do not depend on the query's text: their weighted sum is kept between queries
+_STATIC_FACTORS = frozenset({"availability", "track_record", "maturity"})
+# how many rows the top-k search samples for its first floor
+_TOP_SAMPLE = 2048
+# the discipline centroids are kept as a dense (terms × disciplines) table up to this many cells (128 MB)
+_DENSE_CENTROID_LIMIT = 32_000_000
 
 
 def _at(values: FloatArray, row: int) -> float:
@@ -959,24 +1060,17 @@ def _at(values: FloatArray, row: int) -> float:
 
 
 def _columns_of(postings: sp.csr_matrix, rows: Sequence[int]) -> FloatArray:
-    """A dense (terms × len(rows)) block of a postings matrix, by binary search in each sorted row."""
+    """A dense (terms × len(rows)) block of a postings matrix: the given rows' weight on each term."""
     block = np.zeros((postings.shape[0], len(rows)), dtype=np.float32)
-    if not rows:
+    if not rows or postings.nnz == 0:
         return block
-    if postings.shape[0] * postings.shape[1] <= _DENSE_BLOCK_LIMIT:
-        # a small index: densifying the few posting rows is cheaper than searching them one by one
-        return np.asarray(postings.toarray()[:, list(rows)], dtype=np.float32)
-    wanted = np.asarray(rows, dtype=postings.indices.dtype)
-    order = np.argsort(wanted)
-    targets = wanted[order]
-    for term in range(postings.shape[0]):
-        start, end = postings.indptr[term], postings.indptr[term + 1]
-        if start == end:
-            continue
-        indices = postings.indices[start:end]
-        at = np.minimum(np.searchsorted(indices, targets), end - start - 1)
-        hit = indices[at] == targets
-        block[term, order[hit]] = postings.data[start:end][at[hit]]
+    # one pass over the postings read for the query: which entries belong to a wanted row, and where
+    slot = np.full(postings.shape[1], -1, dtype=np.int32)
+    slot[np.asarray(rows)] = np.arange(len(rows), dtype=np.int32)
+    found = slot[postings.indices]
+    hits = np.flatnonzero(found >= 0)
+    terms = np.searchsorted(postings.indptr, hits, side="right") - 1
+    block[terms, found[hits]] = postings.data[hits]
     return block
 
 

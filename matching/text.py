@@ -3,14 +3,14 @@
 Traditional characters become simplified, full-width forms become half-width (NFKC), and Latin
 letters are case-folded, so 鐳射/激光-style script variants, ``ＰＬＣ`` and ``plc`` all meet.
 
-OpenCC runs ``hk2s`` (Hong Kong variants) and then ``tw2sp`` (Taiwan variants and phrases such as
-列印 → 打印). Measured on the simplified orders of the evaluation set converted with ``s2tw`` and
-with ``s2hk``, this chain brings every one back to the same text as its original, where plain
-``t2s`` did so for 230 of 276 (``s2tw``) and ``tw2sp`` first only about 218. Because ``hk2s`` has
-already simplified the characters, ``tw2sp`` no longer sees some Taiwan phrases (軟體 arrives as
-软体), so a short table of our own maps the regional technical terms that matter here
-(软体 → 软件, 记忆体 → 内存, 镭射 → 激光 ...). It runs on simplified text, so a traditional twin and
-its original still normalise to the same string.
+OpenCC runs ``hk2s`` (Hong Kong variants) and then ``tw2s`` (Taiwan variants). Measured on the
+simplified orders of the evaluation set converted with ``s2tw`` and with ``s2hk``, this chain brings
+every one back to the same text as its original, where plain ``t2s`` did so for 230 of 276
+(``s2tw``). OpenCC's phrase conversion (``tw2sp``) is not used: it also rewrites mainland text
+(程序 → 进程, since 程序 is Taiwan usage for a process), so normalising would not be idempotent
+and a mainland order would be changed. A short table of our own maps the regional technical terms
+that matter here (软体 → 软件, 记忆体 → 内存, 镭射 → 激光, 列印 → 打印 ...). It runs on simplified text,
+so a traditional twin and its original still normalise to the same string.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ _VARIANT_PATTERN = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len
 @lru_cache(maxsize=1)
 def _converters() -> tuple[opencc.OpenCC, opencc.OpenCC]:
     # one pair per process: their dictionaries are read-only after loading
-    return opencc.OpenCC("hk2s"), opencc.OpenCC("tw2sp")
+    return opencc.OpenCC("hk2s"), opencc.OpenCC("tw2s")
 
 
 @lru_cache(maxsize=16_384)

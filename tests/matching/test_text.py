@@ -26,6 +26,12 @@ def test_traditional_becomes_simplified(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
 
 
+@pytest.mark.parametrize("mainland", ["程序", "软件程序设计", "数据库", "进程调度"])
+def test_mainland_words_are_left_alone(mainland: str) -> None:
+    # Taiwan phrase conversion would turn 程序 (a program) into 进程 (a process)
+    assert normalise(mainland) == mainland
+
+
 def test_taiwan_phrase_software_becomes_simplified_phrase() -> None:
     # 軟體 is the Taiwan phrase for 软件: character-by-character conversion would give 软体
     assert normalise("軟體開發") == "软件开发"
