@@ -4,7 +4,10 @@
 
 Each size runs in a fresh child process pinned to one CPU, so its memory figures start clean. The
 experts are the evaluation set's, replicated with distinct ids; the orders are the set's orders.
-Both engines index the same documents and answer the same top-10 queries in the same process:
+The engines index the same documents and answer the same top-10 queries in the same process:
+our matcher; ``bm25s`` over the tokens of the evaluation README's baseline (Python ``jieba``, +t2s);
+and ``bm25s`` over our own tokenizer's words (``rjieba``, jieba's algorithm in Rust), so that the
+cost of segmentation can be told apart from the cost of ranking.
 
 - build: seconds to index (our ``Matcher.fit``: vocabulary, IDF, matrices, keyword and field
   indexes; bm25s: ``BM25.index``). Replicated documents repeat the same texts, so both sides
@@ -25,6 +28,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +38,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
-from app.evaluation import load_evaluation_set
+from app.evaluation import BaselineTokenizer, load_evaluation_set
 from matching import ExpertProfile, Matcher, OrderText, normalise
 from matching.tokenizer import Tokenizer, clear_cache
 
@@ -68,9 +72,15 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-def bm25_tokens(tokenizer: Tokenizer, text: str) -> list[str]:
-    """bm25s gets jieba words of the normalised text (the evaluation README's baseline, +t2s)."""
-    return tokenizer.words(normalise(text))
+ENGINES = ("matcher", "bm25s", "bm25s-rjieba")
+
+
+def bm25_tokenizer(engine: str) -> Callable[[str], list[str]]:
+    """The tokens bm25s indexes: the README baseline's (Python jieba) or our tokenizer's words."""
+    if engine == "bm25s":
+        return BaselineTokenizer()
+    words = Tokenizer(char_ngrams="none")
+    return lambda text: words.words(normalise(text))
 
 
 def run_one(data: Path, size: int, queries: int, engine: str) -> dict[str, Any]:
@@ -80,7 +90,9 @@ def run_one(data: Path, size: int, queries: int, engine: str) -> dict[str, Any]:
     experts = replicate(dataset.experts, size)
     orders: list[OrderText] = [dataset.orders[i % len(dataset.orders)] for i in range(queries)]
     return (
-        measure_matcher(dataset, experts, orders) if engine == "matcher" else measure_bm25s(experts, orders)
+        measure_matcher(dataset, experts, orders)
+        if engine == "matcher"
+        else measure_bm25s(experts, orders, bm25_tokenizer(engine))
     )
 
 
@@ -119,15 +131,16 @@ def measure_matcher(dataset: Any, experts: list[ExpertProfile], orders: list[Ord
     }
 
 
-def measure_bm25s(experts: list[ExpertProfile], orders: list[OrderText]) -> dict[str, float]:
+def measure_bm25s(
+    experts: list[ExpertProfile], orders: list[OrderText], tokens: Callable[[str], list[str]]
+) -> dict[str, float]:
     """Index the same documents with bm25s (each distinct text tokenized once) and time top-10 queries."""
-    words = Tokenizer(char_ngrams="none")
     distinct: dict[str, list[str]] = {}
     corpus = []
     for expert in experts:
         text = " ".join(f"{a.title} {a.abstract} {' '.join(a.keywords)}" for a in expert.achievements)
         if text not in distinct:
-            distinct[text] = bm25_tokens(words, text)
+            distinct[text] = tokens(text)
         corpus.append(distinct[text])
     before = resident_bytes()
     started = time.perf_counter()
@@ -140,7 +153,7 @@ def measure_bm25s(experts: list[ExpertProfile], orders: list[OrderText]) -> dict
     for order in orders:
         clear_cache()  # the same cold start as the matcher's queries: normalisation is not reused
         started = time.perf_counter()
-        query = bm25_tokens(words, f"{order.title} {order.description}")
+        query = tokens(f"{order.title} {order.description}")
         model.retrieve([query], k=10, show_progress=False)
         latencies.append((time.perf_counter() - started) * 1000)
     return {
@@ -162,7 +175,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--engine", choices=["matcher", "bm25s"], help=argparse.SUPPRESS)
+    parser.add_argument("--engine", choices=ENGINES, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one_size:
@@ -172,10 +185,10 @@ def main() -> int:
     results = []
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("基准测试", total=2 * len(args.sizes))
+        task = progress.add_task("基准测试", total=len(ENGINES) * len(args.sizes))
         for size in args.sizes:
             row: dict[str, Any] = {"experts": size, "queries": args.queries}
-            for engine in ("matcher", "bm25s"):
+            for engine in ENGINES:
                 progress.update(task, description=f"{size:,} 位专家 · {engine}")
                 command = [sys.executable, __file__, "--data", str(args.data), "--queries", str(args.queries)]
                 command += ["--one-size", str(size), "--engine", engine]
@@ -192,13 +205,13 @@ def main() -> int:
         print(json.dumps({"sizes": results, "tokenize_chars_per_s": rate}))
         return 0
     print(
-        f"{'experts':>8} {'engine':>8} {'build s':>8} {'index MB':>9} {'peak MB':>8} {'p50 ms':>8} {'p99 ms':>8}"
+        f"{'experts':>8} {'engine':>13} {'build s':>8} {'index MB':>9} {'peak MB':>8} {'p50 ms':>8} {'p99 ms':>8}"
     )
     for row in results:
-        for engine in ("matcher", "bm25s"):
+        for engine in ENGINES:
             m = row[engine]
             print(
-                f"{row['experts']:>8,} {engine:>8} {m['build_s']:>8.1f} {m['resident_mb']:>9.0f}"
+                f"{row['experts']:>8,} {engine:>13} {m['build_s']:>8.1f} {m['resident_mb']:>9.0f}"
                 f" {m['peak_mb']:>8.0f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f}"
             )
     print(f"cold tokenization: {rate:,.0f} characters/s on one core")
