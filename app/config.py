@@ -5,12 +5,36 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/studio-match.db"
 # A development-only key: `make run` works out of the box, and production must set its own.
 DEV_SECRET_KEY = "studio-match-development-secret-change-me"
+
+
+class StarRatingPolicy(BaseModel):
+    """How a studio assessment (星级评定) turns three scores out of 100 into 0–3 stars.
+
+    Set from the environment as ``STUDIO_MATCH_STAR_RATING__EXPERT_REVIEW_WEIGHT=0.5`` and so on.
+    """
+
+    expert_review_weight: float = Field(default=0.4, ge=0, le=1)
+    site_visit_weight: float = Field(default=0.3, ge=0, le=1)
+    demonstration_weight: float = Field(default=0.3, ge=0, le=1)
+    # the lowest total score for one, two and three stars; below the first, no star
+    one_star: float = Field(default=60, ge=0, le=100)
+    two_stars: float = Field(default=75, ge=0, le=100)
+    three_stars: float = Field(default=90, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StarRatingPolicy:
+        weights = self.expert_review_weight + self.site_visit_weight + self.demonstration_weight
+        if abs(weights - 1.0) > 1e-6:
+            raise ValueError("the three assessment weights must add up to 1")
+        if not self.one_star <= self.two_stars <= self.three_stars:
+            raise ValueError("star thresholds must rise from one star to three")
+        return self
 
 
 class Settings(BaseSettings):
@@ -37,6 +61,9 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # the fitted matcher shared by workers; `studio-match reindex` rewrites it
     matcher_path: str = "var/matcher.joblib"
+    star_rating: StarRatingPolicy = StarRatingPolicy()
+    # XLSX uploads larger than this are refused (413) before they are parsed
+    max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
 
 
 @lru_cache

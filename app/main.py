@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.accounts.router import router as accounts_router
 from app.accounts.security import TokenSigner
 from app.achievements.router import router as achievements_router
+from app.agreements.router import router as agreements_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.enterprises.router import router as enterprises_router
@@ -21,6 +22,8 @@ from app.errors import register_exception_handlers
 from app.experts.router import router as experts_router
 from app.health.router import router as health_router
 from app.logging import RequestIdMiddleware, configure_logging
+from app.marketplace.router import router as marketplace_router
+from app.notifications.router import router as notifications_router
 from app.orders.router import router as orders_router
 from app.problems import router as problems_router
 from app.proposals.index import INDEX_INFO_KEY, MatcherIndex
@@ -78,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         achievements_router,
         orders_router,
         proposals_router,
+        notifications_router,
+        marketplace_router,
+        agreements_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -4,14 +4,14 @@ from app.accounts.models import User, UserRole
 from app.achievements.models import Achievement, AchievementKind, Maturity
 from app.agreements.models import (
     Agreement,
+    AgreementAmendment,
     AgreementStatus,
+    AmendmentStatus,
     Consultation,
     ConsultationCadence,
     ConsultationKind,
     Outcome,
     OutcomeKind,
-    ProjectReview,
-    ProjectReviewStatus,
     Training,
     TrainingKind,
 )
@@ -19,15 +19,28 @@ from app.audit.models import AuditEvent
 from app.db import Base
 from app.enterprises.models import Enterprise
 from app.experts.models import Expert
-from app.orders.models import NeedKind, Order, OrderStatus
+from app.idempotency.models import IdempotencyRecord
+from app.notifications.models import Notification, NotificationKind
+from app.orders.models import NeedKind, Order, OrderStatus, OrderTaking, TakingSource, TakingStatus
+from app.projects.models import (
+    FundingDecision,
+    ProjectFunding,
+    ProjectReview,
+    ProjectReviewStatus,
+    ReviewRound,
+    ReviewRoundStatus,
+)
 from app.proposals.models import Proposal, ProposalStatus
-from app.studios.models import Studio, StudioAssessment, StudioKind, StudioStatus
+from app.studios.models import AssessmentKind, Studio, StudioAssessment, StudioKind, StudioStatus
 
 __all__ = [
     "Achievement",
     "AchievementKind",
     "Agreement",
+    "AgreementAmendment",
     "AgreementStatus",
+    "AmendmentStatus",
+    "AssessmentKind",
     "AuditEvent",
     "Base",
     "Consultation",
@@ -35,20 +48,30 @@ __all__ = [
     "ConsultationKind",
     "Enterprise",
     "Expert",
+    "FundingDecision",
+    "IdempotencyRecord",
     "Maturity",
     "NeedKind",
+    "Notification",
+    "NotificationKind",
     "Order",
     "OrderStatus",
+    "OrderTaking",
     "Outcome",
     "OutcomeKind",
+    "ProjectFunding",
     "ProjectReview",
     "ProjectReviewStatus",
     "Proposal",
     "ProposalStatus",
+    "ReviewRound",
+    "ReviewRoundStatus",
     "Studio",
     "StudioAssessment",
     "StudioKind",
     "StudioStatus",
+    "TakingSource",
+    "TakingStatus",
     "Training",
     "TrainingKind",
     "User",

@@ -100,9 +100,10 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         keyword_saturation: the summed IDF of shared keywords at which the keyword factor reaches ½.
         term_end_factor: availability multiplier for an expert whose secondment term has ended.
         max_query_terms: a query keeps only its strongest terms, this many (``None``: all).
-        min_relative_weight: static index pruning: an expert's term is indexed only when its squared
-            weight is at least this multiple of the mean squared weight of the expert's terms (``0``
-            keeps every term). Its weak terms barely move a score but make every posting list longer.
+        min_relative_weight: static index pruning: in a long profile (over 128 terms) a term is indexed
+            only when its squared weight is at least this multiple of the mean squared weight of the
+            profile's terms (``0`` keeps every term). Weak terms barely move a score but make every
+            posting list longer; short profiles are kept whole.
     """
 
     def __init__(
@@ -1015,7 +1016,8 @@ def _keep_above_mean(rows: sp.csr_matrix, factor: float) -> sp.csr_matrix:
     """Each row keeps the entries whose square is at least ``factor`` × the mean square of its entries.
 
     Static index pruning (Carmel et al., SIGIR 2001, in its simplest per-document form): a profile's
-    many weak terms add little to any cosine but lengthen every posting list they sit in.
+    many weak terms add little to any cosine but lengthen every posting list they sit in. Rows of at
+    most ``_PRUNE_ROWS_LONGER_THAN`` entries are left whole.
     """
     if factor <= 0 or rows.nnz == 0:
         return rows
@@ -1025,6 +1027,8 @@ def _keep_above_mean(rows: sp.csr_matrix, factor: float) -> sp.csr_matrix:
     sums = np.add.reduceat(squares, rows.indptr[:-1][counts > 0]) if rows.nnz else np.zeros(0)
     means = np.zeros(rows.shape[0])
     means[counts > 0] = sums / counts[counts > 0]
+    # short rows are kept whole: each of their terms is real evidence, and they cost little to read
+    means[counts <= _PRUNE_ROWS_LONGER_THAN] = 0.0
     rows.data[squares < factor * np.repeat(means, counts)] = 0
     rows.eliminate_zeros()
     return rows
@@ -1050,6 +1054,8 @@ _ZERO: FloatArray = np.zeros(1, dtype=np.float32)
 _STATIC_FACTORS = frozenset({"availability", "track_record", "maturity"})
 # how many rows the top-k search samples for its first floor
 _TOP_SAMPLE = 2048
+# profiles with more terms than this are pruned (see _keep_above_mean)
+_PRUNE_ROWS_LONGER_THAN = 128
 # the discipline centroids are kept as a dense (terms × disciplines) table up to this many cells (128 MB)
 _DENSE_CENTROID_LIMIT = 32_000_000
 

@@ -32,6 +32,12 @@ EXPECTED_TABLES = {
     "outcomes",
     "project_reviews",
     "audit_events",
+    "order_takings",
+    "agreement_amendments",
+    "notifications",
+    "idempotency_records",
+    "review_rounds",
+    "project_fundings",
 }
 
 

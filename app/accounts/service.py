@@ -111,3 +111,18 @@ async def _check_binding(session: AsyncSession, data: UserCreate) -> None:
             raise RoleBindingInvalid(f"要绑定的专家档案（编号 {data.expert_id}）不存在。")
     elif data.enterprise_id is not None or data.expert_id is not None:
         raise RoleBindingInvalid("管理员账号不能绑定企业或专家。")
+
+
+async def enterprise_user_ids(session: AsyncSession, enterprise_id: int) -> list[int]:
+    """The active logins of an enterprise (who receives its notifications)."""
+    return await UserRepository(session).active_ids(enterprise_id=enterprise_id)
+
+
+async def expert_user_ids(session: AsyncSession, expert_id: int) -> list[int]:
+    """The active login of an expert, if the expert has one."""
+    return await UserRepository(session).active_ids(expert_id=expert_id)
+
+
+async def admin_user_ids(session: AsyncSession) -> list[int]:
+    """The active administrators."""
+    return await UserRepository(session).active_ids(admins=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -55,11 +56,12 @@ class OutcomeKind(StrEnum):
     CONVERSION = "conversion"
 
 
-class ProjectReviewStatus(StrEnum):
-    """A reviewer's assignment on a project in a yearly review round."""
+class AmendmentStatus(StrEnum):
+    """An amendment waits for both signatures, then applies; it can be withdrawn before that."""
 
-    ASSIGNED = "assigned"
-    SUBMITTED = "submitted"
+    PENDING_SIGNATURE = "pending_signature"
+    SIGNED = "signed"
+    WITHDRAWN = "withdrawn"
 
 
 class Agreement(TimestampMixin, Base):
@@ -67,6 +69,7 @@ class Agreement(TimestampMixin, Base):
 
     __tablename__ = "agreements"
     __table_args__ = (
+        UniqueConstraint("order_id", "expert_id"),
         CheckConstraint(
             "enterprise_rating IS NULL OR enterprise_rating BETWEEN 1 AND 5", name="enterprise_rating"
         ),
@@ -99,6 +102,8 @@ class Agreement(TimestampMixin, Base):
     enterprise_signed_at: Mapped[datetime | None]
     expert_signed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     expert_signed_at: Mapped[datetime | None]
+    enterprise_delivery_confirmed_at: Mapped[datetime | None]
+    expert_delivery_confirmed_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     enterprise_rating: Mapped[int | None]
     enterprise_comment: Mapped[str | None] = mapped_column(Text)
@@ -165,33 +170,27 @@ class Outcome(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ProjectReview(Base):
-    """One reviewer's scores for a co-built project (an agreement in the catalogue) in a yearly round."""
+class AgreementAmendment(Base):
+    """A change to the terms of a signed agreement (协议变更): it applies once both sides have signed it."""
 
-    __tablename__ = "project_reviews"
-    __table_args__ = (
-        UniqueConstraint("agreement_id", "round_year", "reviewer_expert_id"),
-        CheckConstraint("progress_score IS NULL OR progress_score BETWEEN 0 AND 100", name="progress_range"),
-        CheckConstraint(
-            "technical_score IS NULL OR technical_score BETWEEN 0 AND 100", name="technical_range"
-        ),
-        CheckConstraint(
-            "difficulty_score IS NULL OR difficulty_score BETWEEN 0 AND 100", name="difficulty_range"
-        ),
-        CheckConstraint("benefit_score IS NULL OR benefit_score BETWEEN 0 AND 100", name="benefit_range"),
-    )
+    __tablename__ = "agreement_amendments"
+    __table_args__ = (UniqueConstraint("agreement_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
-    round_year: Mapped[int] = mapped_column(index=True)
-    reviewer_expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="RESTRICT"), index=True)
-    status: Mapped[ProjectReviewStatus] = mapped_column(
-        str_enum(ProjectReviewStatus, 20), default=ProjectReviewStatus.ASSIGNED
+    number: Mapped[int]
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[AmendmentStatus] = mapped_column(
+        str_enum(AmendmentStatus, 30), default=AmendmentStatus.PENDING_SIGNATURE
     )
-    progress_score: Mapped[int | None]
-    technical_score: Mapped[int | None]
-    difficulty_score: Mapped[int | None]
-    benefit_score: Mapped[int | None]
-    comment: Mapped[str] = mapped_column(Text, default="")
-    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
-    submitted_at: Mapped[datetime | None]
+    proposed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    enterprise_signed_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    enterprise_signed_at: Mapped[datetime | None]
+    expert_signed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    expert_signed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]

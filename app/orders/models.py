@@ -6,10 +6,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, TimestampMixin, str_enum
+from app.db import Base, TimestampMixin, str_enum, utcnow
 
 if TYPE_CHECKING:
     from app.studios.models import Studio
@@ -69,3 +69,42 @@ class Order(TimestampMixin, Base):
     studio: Mapped[Studio] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class TakingSource(StrEnum):
+    """How an expert came to take an order: on their own (接单) or by accepting an invitation."""
+
+    TAKEN = "taken"
+    INVITED = "invited"
+
+
+class TakingStatus(StrEnum):
+    """A taking holds one of the order's slots until it is released."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    RELEASED = "released"
+
+
+# the takings that hold a slot of their order
+SLOT_HOLDING = (TakingStatus.PENDING, TakingStatus.CONFIRMED)
+
+
+class OrderTaking(Base):
+    """An expert's taking of an order (接单): it holds a slot until the enterprise confirms or releases it."""
+
+    __tablename__ = "order_takings"
+    __table_args__ = (UniqueConstraint("order_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="RESTRICT"), index=True)
+    source: Mapped[TakingSource] = mapped_column(str_enum(TakingSource, 20))
+    status: Mapped[TakingStatus] = mapped_column(
+        str_enum(TakingStatus, 20), default=TakingStatus.PENDING, index=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    release_reason: Mapped[str | None] = mapped_column(Text)
+    taken_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]

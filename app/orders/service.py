@@ -52,7 +52,7 @@ async def post_order(session: AsyncSession, actor: Actor | None, data: OrderCrea
     studio = await studio_service.require_studio(session, data.studio_id)
     if actor is not None and not studio_service.can_manage(actor, studio):
         raise Forbidden("您只能为本企业的工作室发布需求。")
-    _check_deadline(data.deadline)
+    check_deadline(data.deadline)
     _check_budget(data.budget_min, data.budget_max)
     enterprise = await enterprise_service.require_enterprise(session, studio.enterprise_id)
     order = Order(
@@ -90,7 +90,7 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
     if order.status not in EDITABLE_STATUSES:
         raise OrderNotEditable(label(order.status))
     if "deadline" in changes:
-        _check_deadline(changes["deadline"])
+        check_deadline(changes["deadline"])
     _check_budget(changes.get("budget_min", order.budget_min), changes.get("budget_max", order.budget_max))
     try:
         await apply_changes(session, actor=actor, record=order, changes=changes, action="order.updated")
@@ -151,7 +151,8 @@ async def _visible_order(session: AsyncSession, actor: Actor, order_id: int) -> 
     return found
 
 
-def _check_deadline(deadline: date | None) -> None:
+def check_deadline(deadline: date | None) -> None:
+    """Refuse a deadline that lies before today (OrderDeadlinePast)."""
     today = local_today()
     if deadline is not None and deadline < today:
         raise OrderDeadlinePast(deadline.isoformat(), today.isoformat())
@@ -160,3 +161,15 @@ def _check_deadline(deadline: date | None) -> None:
 def _check_budget(budget_min: int | None, budget_max: int | None) -> None:
     if budget_min is not None and budget_max is not None and budget_max < budget_min:
         raise OrderBudgetInvalid()
+
+
+async def enterprise_id_of(session: AsyncSession, order_id: int) -> int:
+    """The id of the enterprise whose studio posted the order (for trusted internal use: no visibility check).
+
+    Raises:
+        OrderNotFound: no such order.
+    """
+    found = await OrderRepository(session).get_with_enterprise(order_id)
+    if found is None:
+        raise OrderNotFound(order_id)
+    return found[1]

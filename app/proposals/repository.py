@@ -39,3 +39,18 @@ class ProposalRepository(Repository[Proposal]):
             )
         )
         return set(rows.all())
+
+    async def of_expert(self, order_id: int, expert_id: int) -> Proposal | None:
+        """The proposal of this expert for this order, if the matcher made one."""
+        return await self.session.scalar(
+            select(Proposal).where(Proposal.order_id == order_id, Proposal.expert_id == expert_id)
+        )
+
+    async def invitations_for(self, expert_id: int) -> Sequence[Proposal]:
+        """The expert's open invitations, newest first."""
+        statement = (
+            select(Proposal)
+            .where(Proposal.expert_id == expert_id, Proposal.status == ProposalStatus.INVITED)
+            .order_by(Proposal.id.desc())
+        )
+        return (await self.session.scalars(statement)).all()

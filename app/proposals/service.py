@@ -79,6 +79,23 @@ async def propose_experts(
     order = await _owned_order(session, actor, order_id)
     if order.status not in OPEN_STATUSES:
         raise OrderNotOpen(label(order.status))
+    proposed_now = await compute_proposals(session, index, actor, order, k)
+    await session.commit()
+    log.info("proposals.computed order_id=%s count=%s", order.id, len(proposed_now))
+    rows = await ProposalRepository(session).for_order(order.id)
+    return [row for row in rows if row[0].expert_id in proposed_now]
+
+
+async def compute_proposals(
+    session: AsyncSession, index: MatcherIndex, actor: Actor | None, order: Order, k: int = 10
+) -> set[int]:
+    """Rank experts for ``order`` and stage the top ``k`` as proposals, in the caller's transaction.
+
+    The caller has checked who may do this and commits. Returns the ids of the experts proposed now.
+
+    Raises:
+        OrderTextEmpty: the order has no words to match.
+    """
     repository = ProposalRepository(session)
     matcher = await index.current(session)
     candidates: list[Candidate] = []
@@ -132,9 +149,7 @@ async def propose_experts(
             "matcher_version": matcher.version_ if matcher else "",
         },
     )
-    await session.commit()
-    log.info("proposals.computed order_id=%s count=%s", order.id, len(candidates))
-    return [row for row in await repository.for_order(order.id) if row[0].expert_id in proposed_now]
+    return proposed_now
 
 
 async def list_proposals(
@@ -193,3 +208,13 @@ async def _owned_order(session: AsyncSession, actor: Actor, order_id: int) -> Or
     if not enterprise_service.can_manage(actor, enterprise_id):
         raise Forbidden("只有发布该需求的企业和管理员可以查看匹配建议。")
     return order
+
+
+async def proposal_of(session: AsyncSession, order_id: int, expert_id: int) -> Proposal | None:
+    """The expert's proposal for the order, if the matcher made one."""
+    return await ProposalRepository(session).of_expert(order_id, expert_id)
+
+
+async def invitations_for(session: AsyncSession, expert_id: int) -> Sequence[Proposal]:
+    """The expert's open invitations, newest first."""
+    return await ProposalRepository(session).invitations_for(expert_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,6 +22,15 @@ class StudioKind(StrEnum):
     MODEL_WORKER = "model_worker"
     CRAFTSMAN = "craftsman"
     WORKER = "worker"
+
+
+class AssessmentKind(StrEnum):
+    """Why an assessment was made: the first one, a periodic re-assessment, a downgrade or a de-listing."""
+
+    INITIAL = "initial"
+    REASSESSMENT = "reassessment"
+    DOWNGRADE = "downgrade"
+    DELISTING = "delisting"
 
 
 class StudioStatus(StrEnum):
@@ -74,6 +83,9 @@ class StudioAssessment(Base):
     demonstration_score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     total_score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     stars: Mapped[int]
+    kind: Mapped[AssessmentKind] = mapped_column(str_enum(AssessmentKind, 20), default=AssessmentKind.INITIAL)
+    # the weights and thresholds in force when it was made: later changes to them do not rewrite history
+    weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
     assessed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

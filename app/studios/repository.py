@@ -1,4 +1,4 @@
-"""Queries for studios."""
+"""Queries for studios and their star assessments."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.enterprises.models import Enterprise
 from app.pagination import PageParams
 from app.repository import Repository, json_list_contains, text_contains
-from app.studios.models import Studio, StudioKind
+from app.studios.models import AssessmentKind, Studio, StudioAssessment, StudioKind
 
 SORT_COLUMNS = {
     "id": Studio.id,
@@ -38,6 +38,14 @@ class StudioRepository(Repository[Studio]):
 
     model = Studio
 
+    async def get_for_update(self, studio_id: int) -> Studio | None:
+        """Return the studio with its row locked until the transaction ends (``SELECT … FOR UPDATE``).
+
+        Two assessments of one studio then run one after the other, so each sees the other's result
+        when it works out its kind and checks its date. SQLite ignores the lock (it has one writer anyway).
+        """
+        return await self.session.get(Studio, studio_id, with_for_update=True, populate_existing=True)
+
     async def list(
         self, filters: StudioFilters, params: PageParams, sort: str
     ) -> tuple[Sequence[Studio], int]:
@@ -64,3 +72,39 @@ class StudioRepository(Repository[Studio]):
                 (Studio.alliance == filters.alliance) | (Studio.sub_alliance == filters.alliance)
             )
         return await self.page(statement, params, sort=sort, sort_columns=SORT_COLUMNS)
+
+
+class StudioAssessmentRepository(Repository[StudioAssessment]):
+    """A studio's star assessments (星级评定), newest first."""
+
+    model = StudioAssessment
+
+    async def list_for_studio(self, studio_id: int) -> Sequence[StudioAssessment]:
+        """Return every assessment of the studio, newest first (by date, then by order of recording)."""
+        rows = await self.session.scalars(
+            select(StudioAssessment)
+            .where(StudioAssessment.studio_id == studio_id)
+            .order_by(StudioAssessment.assessed_on.desc(), StudioAssessment.id.desc())
+        )
+        return rows.all()
+
+    async def latest(self, studio_id: int) -> StudioAssessment | None:
+        """Return the studio's newest assessment of any kind, or ``None``."""
+        return await self.session.scalar(
+            select(StudioAssessment)
+            .where(StudioAssessment.studio_id == studio_id)
+            .order_by(StudioAssessment.assessed_on.desc(), StudioAssessment.id.desc())
+            .limit(1)
+        )
+
+    async def has_scored(self, studio_id: int) -> bool:
+        """True if the studio has been scored before (de-listings are not scorings)."""
+        found = await self.session.scalar(
+            select(StudioAssessment.id)
+            .where(
+                StudioAssessment.studio_id == studio_id,
+                StudioAssessment.kind != AssessmentKind.DELISTING,
+            )
+            .limit(1)
+        )
+        return found is not None

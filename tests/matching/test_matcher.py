@@ -556,3 +556,21 @@ def test_load_refuses_a_file_that_is_not_a_matcher(tmp_path: Path) -> None:
     joblib.dump({"not": "a matcher"}, path)
     with pytest.raises(TypeError):
         Matcher.load(str(path))
+
+
+def test_long_profiles_are_pruned_and_short_ones_kept_whole() -> None:
+    # a long profile: 300 distinct made-up terms, a few of them repeated (the strong ones)
+    words = [f"术语{chr(0x4E00 + i)}{chr(0x4E80 + i)}" for i in range(300)]
+    long_text = " ".join(words) + " " + " ".join(words[:5] * 6)
+    long_expert = ExpertProfile(id=1, name="甲", bio=long_text)
+    short_expert = ExpertProfile(id=2, name="乙", bio="数控机床主轴振动诊断")
+    pruned = Matcher().fit([long_expert, short_expert])
+    whole = Matcher(min_relative_weight=0).fit([long_expert, short_expert])
+
+    def terms_of(matcher: Matcher, row: int) -> int:
+        return int((matcher.expert_postings_[:, row] != 0).sum())
+
+    assert terms_of(pruned, 0) < terms_of(whole, 0)
+    assert terms_of(pruned, 1) == terms_of(whole, 1)
+    # the strong terms of the long profile survive
+    assert pruned.rank_experts(OrderText(id="q", title=words[0], description=words[1]), 1)[0].id == 1

@@ -1,0 +1,1 @@
+"""Idempotency keys: a repeated request with the same key gets the first answer instead of doing the work twice."""
