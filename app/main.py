@@ -26,9 +26,11 @@ from app.marketplace.router import router as marketplace_router
 from app.notifications.router import router as notifications_router
 from app.orders.router import router as orders_router
 from app.problems import router as problems_router
+from app.projects.router import router as projects_router
 from app.proposals.index import INDEX_INFO_KEY, MatcherIndex
 from app.proposals.router import router as proposals_router
 from app.studios.router import router as studios_router
+from app.transfer.router import router as transfer_router
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifications_router,
         marketplace_router,
         agreements_router,
+        projects_router,
+        transfer_router,
     ):
         api.include_router(router)
     app.include_router(api)

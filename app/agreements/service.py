@@ -694,3 +694,20 @@ async def _notify_parties(
     await notification_service.notify(
         session, users, kind, title, body=body, link=f"/agreements/{agreement.id}", dedupe_key=dedupe_key
     )
+
+
+async def lock_agreement(session: AsyncSession, agreement_id: int) -> Agreement:
+    """Load and lock an agreement for another domain's use case (the caller has checked who may act).
+
+    Raises:
+        AgreementNotFound: no such agreement.
+    """
+    agreement = await AgreementRepository(session).lock(agreement_id)
+    if agreement is None:
+        raise AgreementNotFound(agreement_id)
+    return agreement
+
+
+async def has_worked_with(session: AsyncSession, expert_id: int, enterprise_id: int) -> bool:
+    """True if the expert has, or had, any agreement with the enterprise."""
+    return await AgreementRepository(session).of_enterprise_or_expert(expert_id, enterprise_id)

@@ -146,6 +146,51 @@ async def test_the_whole_path(client: AsyncClient, session: AsyncSession, auth: 
     assert delivered["status"] == "delivered"
     assert (delivered["enterprise_rating"], delivered["expert_rating"]) == (5, 4)
 
+    # the catalogue, the yearly review and the funding decision
+    admin_h = auth(admin)
+    catalogued = await client.post(f"{API}/projects/{agreement['id']}", headers=admin_h)
+    assert catalogued.status_code == 201, catalogued.text
+    year = local_today().year
+    assert (
+        await client.post(f"{API}/review-rounds", json={"year": year}, headers=admin_h)
+    ).status_code == 201
+    conflicted = await client.post(
+        f"{API}/review-rounds/{year}/reviewers",
+        json={"agreement_id": agreement["id"], "expert_id": expert_id},
+        headers=admin_h,
+    )
+    assert_problem(conflicted, 409, "reviewer_conflict_of_interest")
+    reviewer = c["other_user"]
+    assigned = await client.post(
+        f"{API}/review-rounds/{year}/reviewers",
+        json={"agreement_id": agreement["id"], "expert_id": reviewer.expert_id},  # type: ignore[attr-defined]
+        headers=admin_h,
+    )
+    assert assigned.status_code == 201, assigned.text
+    reviewer_h = auth(reviewer)  # type: ignore[arg-type]
+    assert [r["id"] for r in (await client.get(f"{API}/me/reviews", headers=reviewer_h)).json()] == [
+        assigned.json()["id"]
+    ]
+    scored = await client.put(
+        f"{API}/reviews/{assigned.json()['id']}",
+        json={"progress_score": 90, "technical_score": 80, "difficulty_score": 70, "benefit_score": 88},
+        headers=reviewer_h,
+    )
+    assert scored.status_code == 200, scored.text
+    ranking = (await client.get(f"{API}/review-rounds/{year}/ranking", headers=admin_h)).json()
+    assert [(r["rank"], r["agreement_id"], r["mean_score"]) for r in ranking] == [(1, agreement["id"], 82.0)]
+    early = await client.post(f"{API}/review-rounds/{year}/close", headers=admin_h)
+    assert_problem(early, 409, "funding_decisions_missing")
+    funded = await client.post(
+        f"{API}/review-rounds/{year}/funding",
+        json={"decisions": [{"agreement_id": agreement["id"], "decision": "funded", "amount": 200_000}]},
+        headers=admin_h,
+    )
+    assert funded.status_code == 200, funded.text
+    assert funded.json()[0]["decision"] == "funded"
+    closed = await client.post(f"{API}/review-rounds/{year}/close", headers=admin_h)
+    assert closed.json()["status"] == "closed"
+
     stranger = auth(c["other_user"])  # type: ignore[arg-type]
     assert_problem(await client.get(url, headers=stranger), 404, "agreement_not_found")
     assert (await client.get(url, headers=auth(admin))).status_code == 200

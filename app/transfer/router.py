@@ -1,0 +1,152 @@
+"""API of the administrators' XLSX transfer: ``/api/v1/admin/imports`` and ``/api/v1/admin/exports``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Message, Receive
+
+from app.accounts.deps import ActorDep
+from app.config import Settings
+from app.db import SessionDep
+from app.transfer import service as transfer_service
+from app.transfer.errors import UploadMalformed, UploadMissing, UploadTooLarge
+from app.transfer.schemas import ExportKind, ImportKind, ImportResult
+from app.transfer.service import Upload, XlsxFile
+from app.transfer.xlsx import XLSX_MEDIA_TYPE
+
+router = APIRouter(prefix="/admin", tags=["批量导入导出（管理员）"])
+
+UPLOAD_FIELD = "file"
+# what a multipart body may add around the file: boundaries, part headers, a long Chinese file name
+MULTIPART_ALLOWANCE = 64 * 1024
+
+
+async def read_upload(request: Request, actor: ActorDep) -> Upload:
+    """Read the ``file`` part of a multipart upload, refusing more than ``Settings.max_upload_bytes``.
+
+    A declared ``Content-Length`` over the limit is refused before any of the body is read; otherwise
+    the body is counted as it streams in and reading stops as soon as it passes the limit, so neither
+    memory nor the spool file ever holds more than the limit and the multipart envelope. Only an
+    administrator's upload is read at all.
+    """
+    transfer_service.require_admin(actor)
+    settings: Settings = request.app.state.settings
+    limit = settings.max_upload_bytes
+    body_limit = limit + MULTIPART_ALLOWANCE
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > body_limit:
+        raise UploadTooLarge(limit)
+    bounded = Request(request.scope, receive=_bounded(request.receive, body_limit, limit))
+    try:
+        form = await bounded.form(max_files=1, max_fields=10, max_part_size=MULTIPART_ALLOWANCE)
+    except StarletteHTTPException:  # Starlette's answer to a malformed multipart body
+        raise UploadMalformed() from None
+    try:
+        part = form.get(UPLOAD_FIELD)
+        if not isinstance(part, UploadFile):
+            raise UploadMissing()
+        if part.size is not None and part.size > limit:
+            raise UploadTooLarge(limit)
+        content = await part.read(limit + 1)
+        filename = part.filename
+    finally:
+        await form.close()
+    if len(content) > limit:
+        raise UploadTooLarge(limit)
+    return Upload(filename=filename, content=content)
+
+
+def _bounded(receive: Receive, body_limit: int, limit: int) -> Receive:
+    received = 0
+
+    async def bounded_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > body_limit:
+                raise UploadTooLarge(limit)
+        return message
+
+    return bounded_receive
+
+
+UploadDep = Annotated[Upload, Depends(read_upload)]
+
+_XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "XLSX 工作簿",
+        "content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [UPLOAD_FIELD],
+                    "properties": {
+                        UPLOAD_FIELD: {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "按导入模板填写的 .xlsx 文件",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _xlsx(file: XlsxFile) -> Response:
+    # RFC 6266 / RFC 5987: an ASCII name for old clients, the Chinese one in UTF-8 for the rest
+    disposition = f"attachment; filename=\"{file.ascii_filename}\"; filename*=UTF-8''{quote(file.filename)}"
+    return Response(
+        file.content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+    )
+
+
+@router.get(
+    "/imports/{kind}/template",
+    response_class=Response,
+    responses=_XLSX_RESPONSE,
+    summary="下载导入模板（管理员）",
+)
+async def download_template(kind: ImportKind, actor: ActorDep) -> Response:
+    """The XLSX template of an import: Chinese headers, an example row and a sheet explaining each column."""
+    return _xlsx(transfer_service.import_template(actor, kind))
+
+
+@router.post(
+    "/imports/{kind}",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImportResult,
+    summary="从 XLSX 批量导入（管理员）",
+    openapi_extra=_UPLOAD_BODY,
+)
+async def import_sheet(
+    kind: ImportKind, session: SessionDep, actor: ActorDep, upload: UploadDep
+) -> ImportResult:
+    """Import experts (科技镇长团名单), studios or enterprises from a filled-in template: all rows or none."""
+    return await transfer_service.import_sheet(session, actor, kind, upload)
+
+
+@router.get(
+    "/exports/{kind}.xlsx",
+    response_class=Response,
+    responses=_XLSX_RESPONSE,
+    summary="导出 XLSX（管理员）",
+)
+async def export_sheet(kind: ExportKind, session: SessionDep, actor: ActorDep) -> Response:
+    """Orders, agreements, consultations, trainings or outcomes as an XLSX workbook with Chinese headers."""
+    return _xlsx(await transfer_service.export_sheet(session, actor, kind))
