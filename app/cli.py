@@ -1,4 +1,4 @@
-"""The ``studio-match`` command: serve, migrate, demo (and later: reindex, eval)."""
+"""The ``studio-match`` command: serve, migrate, demo, reindex, remind, eval."""
 
 from __future__ import annotations
 
@@ -100,6 +100,27 @@ def reindex() -> None:
         typer.echo("数据库中还没有专家，未生成索引。")
     else:
         typer.echo(f"匹配索引已重建：{settings.matcher_path}（版本 {version}）。")
+
+
+@cli.command()
+def remind() -> None:
+    """Send the day's reminders: consultations overdue under their agreement's cadence (run it daily)."""
+    from app.agreements import service as agreement_service
+    from app.db import create_engine, create_sessionmaker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, "text")
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await agreement_service.remind_overdue_consultations(session)
+        finally:
+            await engine.dispose()
+
+    overdue = asyncio.run(run())
+    typer.echo(f"会商逾期的协议：{overdue} 份，已提醒协议双方（同一到期日只提醒一次）。")
 
 
 @cli.command("eval")

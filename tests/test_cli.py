@@ -38,7 +38,7 @@ def _free_port() -> int:
 def test_help_lists_the_commands() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "migrate", "demo"):
+    for command in ("serve", "migrate", "demo", "reindex", "remind", "eval"):
         assert command in result.output
 
 
@@ -54,6 +54,8 @@ def test_migrate_demo_serve_on_the_embedded_database(sqlite_url: str) -> None:
     reindexed = runner.invoke(cli, ["reindex"])
     assert reindexed.exit_code == 0 and "匹配索引已重建" in reindexed.output, reindexed.output
     assert (Path(sqlite_url.removeprefix("sqlite+aiosqlite:///")).parent / "matcher.joblib").exists()
+    reminded = runner.invoke(cli, ["remind"])
+    assert reminded.exit_code == 0 and "会商逾期的协议：0 份" in reminded.output, reminded.output
 
     port = _free_port()
     server = subprocess.Popen(
