@@ -63,7 +63,7 @@ from app.agreements.schemas import (
     OutcomeCreate,
     TrainingCreate,
 )
-from app.audit.service import record_change, snapshot
+from app.audit.service import apply_changes, record_change, snapshot
 from app.clock import local_today, utcnow
 from app.idempotency import service as idempotency_service
 from app.idempotency.service import IdempotencyKey
@@ -260,11 +260,16 @@ async def submit_for_signature(
     missing = [(f, field_label(f)) for f in REQUIRED_TERMS if getattr(agreement, f) in (None, "")]
     if missing:
         raise AgreementTermsIncomplete(missing)
-    before = snapshot(agreement)
-    agreement.status = AgreementStatus.PENDING_SIGNATURE
-    agreement.content_hash = terms_hash(agreement, terms_of(agreement))
-    await session.flush()
-    await record_change(session, actor=actor, action="agreement.submitted", record=agreement, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=agreement,
+        changes={
+            "status": AgreementStatus.PENDING_SIGNATURE,
+            "content_hash": terms_hash(agreement, terms_of(agreement)),
+        },
+        action="agreement.submitted",
+    )
     await _notify_parties(
         session,
         agreement,
@@ -281,13 +286,20 @@ async def revise(session: AsyncSession, actor: Actor, agreement_id: int, version
     agreement, _ = await _lock_for_party(session, actor, agreement_id, "退回修改")
     _check_version(agreement, version)
     _require(agreement, {AgreementStatus.PENDING_SIGNATURE}, "退回修改")
-    before = snapshot(agreement)
-    agreement.status = AgreementStatus.DRAFT
-    agreement.content_hash = None
-    agreement.enterprise_signed_by_user_id = agreement.expert_signed_by_user_id = None
-    agreement.enterprise_signed_at = agreement.expert_signed_at = None
-    await session.flush()
-    await record_change(session, actor=actor, action="agreement.revised", record=agreement, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=agreement,
+        changes={
+            "status": AgreementStatus.DRAFT,
+            "content_hash": None,
+            "enterprise_signed_by_user_id": None,
+            "expert_signed_by_user_id": None,
+            "enterprise_signed_at": None,
+            "expert_signed_at": None,
+        },
+        action="agreement.revised",
+    )
     await session.commit()
     return agreement
 
@@ -438,10 +450,13 @@ async def withdraw_amendment(
         raise AmendmentNotFound(number)
     if amendment.status is not AmendmentStatus.PENDING_SIGNATURE:
         raise AgreementTransitionInvalid("撤回该变更", label(amendment.status))
-    before = snapshot(amendment)
-    amendment.status = AmendmentStatus.WITHDRAWN
-    await session.flush()
-    await record_change(session, actor=actor, action="amendment.withdrawn", record=amendment, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=amendment,
+        changes={"status": AmendmentStatus.WITHDRAWN},
+        action="amendment.withdrawn",
+    )
     await session.commit()
     return amendment
 
@@ -493,12 +508,17 @@ async def terminate(session: AsyncSession, actor: Actor, agreement_id: int, reas
     """End an agreement early with a reason (→ 已终止). Either party or an administrator."""
     agreement = await _lock_visible(session, actor, agreement_id)
     _require(agreement, TERMINABLE, "终止")
-    before = snapshot(agreement)
-    agreement.status = AgreementStatus.TERMINATED
-    agreement.terminated_at = utcnow()
-    agreement.termination_reason = reason
-    await session.flush()
-    await record_change(session, actor=actor, action="agreement.terminated", record=agreement, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=agreement,
+        changes={
+            "status": AgreementStatus.TERMINATED,
+            "terminated_at": utcnow(),
+            "termination_reason": reason,
+        },
+        action="agreement.terminated",
+    )
     await _notify_parties(
         session,
         agreement,

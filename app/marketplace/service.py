@@ -19,7 +19,7 @@ from app.accounts.models import UserRole
 from app.accounts.security import Actor
 from app.agreements import service as agreement_service
 from app.agreements.models import Agreement
-from app.audit.service import record_change, snapshot
+from app.audit.service import apply_changes, record_change, snapshot
 from app.clock import utcnow
 from app.enterprises import service as enterprise_service
 from app.errors import Forbidden
@@ -68,11 +68,13 @@ async def publish_order(session: AsyncSession, index: MatcherIndex, actor: Actor
     if order.status is not OrderStatus.DRAFT:
         raise OrderTransitionInvalid("发布", label(order.status))
     order_service.check_deadline(order.deadline)
-    before = snapshot(order)
-    order.status = OrderStatus.PUBLISHED
-    order.published_at = utcnow()
-    await session.flush()
-    await record_change(session, actor=actor, action="order.published", record=order, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=order,
+        changes={"status": OrderStatus.PUBLISHED, "published_at": utcnow()},
+        action="order.published",
+    )
     await proposal_service.compute_proposals(session, index, actor, order)
     await session.commit()
     return order
@@ -135,11 +137,13 @@ async def invite_expert(session: AsyncSession, actor: Actor, order_id: int, expe
         raise ExpertNotProposed()
     if proposal.status not in INVITABLE:
         raise InvitationExists(label(proposal.status))
-    before = snapshot(proposal)
-    proposal.status = ProposalStatus.INVITED
-    proposal.decided_at = None
-    await session.flush()
-    await record_change(session, actor=actor, action="proposal.invited", record=proposal, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=proposal,
+        changes={"status": ProposalStatus.INVITED, "decided_at": None},
+        action="proposal.invited",
+    )
     await notification_service.notify(
         session,
         await account_service.expert_user_ids(session, expert_id),
@@ -180,12 +184,13 @@ async def decline_invitation(session: AsyncSession, actor: Actor, order_id: int,
     proposal = await proposal_service.proposal_of(session, order.id, expert_id)
     if proposal is None or proposal.status is not ProposalStatus.INVITED:
         raise InvitationNotFound()
-    before = snapshot(proposal)
-    proposal.status = ProposalStatus.DECLINED
-    proposal.decline_reason = reason
-    proposal.decided_at = utcnow()
-    await session.flush()
-    await record_change(session, actor=actor, action="proposal.declined", record=proposal, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=proposal,
+        changes={"status": ProposalStatus.DECLINED, "decline_reason": reason, "decided_at": utcnow()},
+        action="proposal.declined",
+    )
     expert = await expert_service.require_expert(session, expert_id)
     await _notify_enterprise(
         session,
@@ -210,11 +215,13 @@ async def confirm_taking(session: AsyncSession, actor: Actor, taking_id: int) ->
     taking, order, enterprise_id = await _locked_taking(session, actor, taking_id, enterprise_only=True)
     if taking.status is not TakingStatus.PENDING:
         raise TakingNotPending(label(taking.status))
-    before = snapshot(taking)
-    taking.status = TakingStatus.CONFIRMED
-    taking.decided_at = utcnow()
-    await session.flush()
-    await record_change(session, actor=actor, action="taking.confirmed", record=taking, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=taking,
+        changes={"status": TakingStatus.CONFIRMED, "decided_at": utcnow()},
+        action="taking.confirmed",
+    )
     agreement = await agreement_service.start_agreement(
         session, actor, order, taking.expert_id, enterprise_id
     )
@@ -237,10 +244,13 @@ async def release_taking(session: AsyncSession, actor: Actor, taking_id: int, re
         raise TakingNotPending(label(taking.status))
     await _release(session, actor, order, taking, reason)
     if order.status is OrderStatus.TAKEN:
-        before = snapshot(order)
-        order.status = OrderStatus.PUBLISHED
-        await session.flush()
-        await record_change(session, actor=actor, action="order.reopened", record=order, before=before)
+        await apply_changes(
+            session,
+            actor=actor,
+            record=order,
+            changes={"status": OrderStatus.PUBLISHED},
+            action="order.reopened",
+        )
     await session.commit()
     return taking
 
@@ -399,10 +409,9 @@ async def _end_order(
     for taking in takings:
         if taking.status is TakingStatus.PENDING:
             await _release(session, actor, order, taking, reason)
-    before = snapshot(order)
-    order.status = status
-    await session.flush()
-    await record_change(session, actor=actor, action=f"order.{status.value}", record=order, before=before)
+    await apply_changes(
+        session, actor=actor, record=order, changes={"status": status}, action=f"order.{status.value}"
+    )
 
 
 async def _notify_enterprise(

@@ -22,7 +22,7 @@ from app.accounts.models import UserRole
 from app.accounts.security import Actor
 from app.agreements import service as agreement_service
 from app.agreements.models import Agreement, AgreementStatus
-from app.audit.service import record_change, snapshot
+from app.audit.service import apply_changes, record_change, snapshot
 from app.clock import utcnow
 from app.errors import Forbidden
 from app.experts import service as expert_service
@@ -89,10 +89,13 @@ async def catalogue_agreement(session: AsyncSession, actor: Actor, agreement_id:
         raise ProjectNotEligible(label(agreement.status))
     if agreement.catalogued_at is not None:
         raise ProjectAlreadyCatalogued()
-    before = snapshot(agreement)
-    agreement.catalogued_at = utcnow()
-    await session.flush()
-    await record_change(session, actor=actor, action="project.catalogued", record=agreement, before=before)
+    await apply_changes(
+        session,
+        actor=actor,
+        record=agreement,
+        changes={"catalogued_at": utcnow()},
+        action="project.catalogued",
+    )
     await session.commit()
     return agreement
 
