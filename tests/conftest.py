@@ -55,6 +55,19 @@ def drop_database(name: str) -> None:
     asyncio.run(_recreate(name, drop_only=True))
 
 
+def own_migrated_database(suffix: str) -> Iterator[str]:
+    """A migrated database of a test module's own (``studio_match_test_<pid>_<suffix>``), dropped after.
+
+    For tests that need the app's real sessions and commits (races, all-or-nothing imports): the
+    shared rolled-back transaction of the other tests would hide what they check.
+    """
+    name = f"{TEST_DATABASE}_{suffix}"
+    url = create_database(name)
+    migrations.upgrade(url)
+    yield url
+    drop_database(name)
+
+
 @pytest.fixture(scope="session")
 def migrated_database_url() -> Iterator[str]:
     """A fresh database of our own, migrated to head with Alembic (so every run also tests the migrations)."""

@@ -14,7 +14,6 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app import migrations
 from app.accounts.models import User, UserRole
 from app.agreements.models import Agreement, AgreementStatus
 from app.audit.models import AuditEvent
@@ -24,19 +23,15 @@ from app.db import create_engine
 from app.main import create_app
 from app.marketplace import service as marketplace_service
 from app.orders.models import Order, OrderStatus, OrderTaking, TakingStatus
-from tests.conftest import TEST_DATABASE, create_database, drop_database
+from tests.conftest import own_migrated_database
 from tests.factories import bearer, make_expert, make_order, make_studio, make_user
 
-DATABASE = f"{TEST_DATABASE}_race"
 API = "/api/v1"
 
 
 @pytest.fixture(scope="module")
 def race_database_url() -> Iterator[str]:
-    url = create_database(DATABASE)
-    migrations.upgrade(url)
-    yield url
-    drop_database(DATABASE)
+    yield from own_migrated_database("race")
 
 
 @pytest.fixture

@@ -13,26 +13,20 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app import migrations
 from app.accounts.models import User, UserRole
 from app.audit.models import AuditEvent
 from app.config import Settings
 from app.db import create_engine
 from app.enterprises.models import Enterprise
 from app.main import create_app
-from tests.conftest import TEST_DATABASE, create_database, drop_database
+from tests.conftest import own_migrated_database
 from tests.factories import bearer, make_user, valid_credit_code
 from tests.transfer.workbooks import ENTERPRISE_HEADERS, enterprise_row, sheet_bytes, upload
-
-DATABASE = f"{TEST_DATABASE}_transfer"
 
 
 @pytest.fixture(scope="module")
 def own_database_url() -> Iterator[str]:
-    url = create_database(DATABASE)
-    migrations.upgrade(url)
-    yield url
-    drop_database(DATABASE)
+    yield from own_migrated_database("transfer")
 
 
 @pytest.fixture
