@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.labels import field_label
@@ -177,7 +177,15 @@ def _problem_response(
     detail: str,
     errors: list[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+) -> Response:
+    renderer = getattr(request.app.state, "page_problem_renderer", None)
+    if renderer is not None and renderer[0](request):
+        # a browser on a page gets the same problem as a Chinese page, never JSON or a stack trace
+        page: Response = renderer[1](request, status=status, title=title, detail=detail, code=code)
+        for name, value in (headers or {}).items():
+            if name.lower() != "www-authenticate":
+                page.headers[name] = value
+        return page
     settings = request.app.state.settings
     body: dict[str, Any] = {
         "type": f"{settings.public_url.rstrip('/')}/problems/{code}",
@@ -195,7 +203,7 @@ def _problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
 
 
-def problem_from_domain_error(request: Request, exc: DomainError) -> JSONResponse:
+def problem_from_domain_error(request: Request, exc: DomainError) -> Response:
     """Render a ``DomainError`` as problem+json."""
     return _problem_response(
         request,
@@ -208,12 +216,12 @@ def problem_from_domain_error(request: Request, exc: DomainError) -> JSONRespons
     )
 
 
-async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     return problem_from_domain_error(request, exc)
 
 
-async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     raw = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in raw):
@@ -233,7 +241,7 @@ _HTTP_PROBLEMS: dict[int, tuple[str, str, str]] = {
 }
 
 
-async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, title, detail = _HTTP_PROBLEMS.get(
         exc.status_code, ("http_error", "请求无法处理", "请求无法处理。")
@@ -243,7 +251,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("request.unhandled_error path=%s", request.url.path)
     return _problem_response(
         request,

@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.accounts.pages import router as accounts_pages
 from app.accounts.router import router as accounts_router
 from app.accounts.security import TokenSigner
 from app.achievements.router import router as achievements_router
@@ -31,6 +34,7 @@ from app.proposals.index import INDEX_INFO_KEY, MatcherIndex
 from app.proposals.router import router as proposals_router
 from app.studios.router import router as studios_router
 from app.transfer.router import router as transfer_router
+from app.web.errors import register_page_errors
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +98,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(problems_router)
 
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    async def index() -> str:
-        return (
-            '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>studio-match 产才对接平台</title>'
-            "<h1>studio-match 产才对接平台</h1>"
-            '<p><a href="/docs">接口文档（OpenAPI）</a> · <a href="/api/v1/experts">专家名录</a>'
-            ' · <a href="/api/v1/achievements">成果库</a></p></html>'
-        )
+    register_page_errors(app)
+    for page_router in (accounts_pages,):
+        app.include_router(page_router)
+    _mount_static(app)
 
     return app
+
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+# front-end libraries installed from the npm registry by `npm ci` (never a CDN): file served → package file
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+VENDOR_FILES = {
+    "echarts.min.js": NODE_MODULES / "echarts" / "dist" / "echarts.min.js",
+    "htmx.min.js": NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js",
+}
+
+
+def _mount_static(app: FastAPI) -> None:
+    @app.get("/static/vendor/{name}", include_in_schema=False)
+    async def vendor(name: str) -> FileResponse:
+        path = VENDOR_FILES.get(name)
+        if path is None or not path.exists():
+            raise StarletteHTTPException(status_code=404)
+        return FileResponse(
+            path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+        )
+
+    missing = [name for name, path in VENDOR_FILES.items() if not path.exists()]
+    if missing:
+        log.warning("static.vendor_missing files=%s hint='npm ci'", ",".join(missing))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
 async def _warm_matcher(app: FastAPI) -> None:

@@ -1,0 +1,1 @@
+"""What every page shares: templates, CSRF protection, the logged-in user, HTML error pages."""

@@ -1,0 +1,37 @@
+"""Errors on pages: a Chinese error page (never a stack trace or English exception text), and the
+redirect to the login page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.web.deps import LoginRequired
+from app.web.templating import render
+
+
+def is_page(request: Request) -> bool:
+    """True for page requests (everything outside the JSON API, the docs and the problem pages)."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/docs", "/openapi", "/redoc", "/problems/", "/static/"))
+
+
+def problem_page(request: Request, *, status: int, title: str, detail: str, code: str) -> Response:
+    """The Chinese error page for a problem on a page request."""
+    return render(
+        request,
+        "error.html",
+        {"title": title, "detail": detail, "code": code, "status": status},
+        status_code=status,
+    )
+
+
+async def _on_login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
+
+
+def register_page_errors(app: FastAPI) -> None:
+    """Install the login redirect and make ``app.errors`` render problems on pages as HTML."""
+    app.add_exception_handler(LoginRequired, _on_login_required)
+    app.state.page_problem_renderer = (is_page, problem_page)
