@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+# the pages' front-end libraries (ECharts, htmx) come from the npm registry, pinned by package-lock.json
+STAMP_NPM := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
@@ -22,11 +24,15 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP_RUN)
 
+$(STAMP_NPM): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 var:
 	mkdir -p var
 
 ## run: install, migrate the embedded SQLite database, load the demo data once, serve on :8000
-run: $(STAMP_RUN) | var
+run: $(STAMP_RUN) $(STAMP_NPM) | var
 	$(BIN)/studio-match migrate
 	$(BIN)/studio-match demo
 	$(BIN)/studio-match serve --host $(HOST) --port $(PORT)
@@ -41,8 +47,8 @@ lint: $(STAMP_DEV)
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
 
-pytest: $(STAMP_DEV)
+pytest: $(STAMP_DEV) $(STAMP_NPM)
 	STUDIO_MATCH_TEST_ADMIN_URL=$(TEST_DATABASE_URL) $(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var node_modules .mypy_cache .ruff_cache .pytest_cache
