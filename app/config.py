@@ -37,6 +37,18 @@ class StarRatingPolicy(BaseModel):
         return self
 
 
+class YearlyTargets(BaseModel):
+    """The programme's yearly targets the dashboard measures against (DOMAIN.md; configurable per year).
+
+    ``STUDIO_MATCH_TARGETS__DEMONSTRATION_COBUILDS=25`` and so on.
+    """
+
+    demonstration_cobuilds: int = Field(default=20, ge=0, description="示范共建项目数")
+    innovations: int = Field(default=500, ge=0, description="技术革新、发明创造与成果数")
+    conversion_rate: float = Field(default=0.8, ge=0, le=1, description="成果转化率")
+    worker_trainings: int = Field(default=5000, ge=0, description="培训职工人次")
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment.
 
@@ -62,6 +74,9 @@ class Settings(BaseSettings):
     # the fitted matcher shared by workers; `studio-match reindex` rewrites it
     matcher_path: str = "var/matcher.joblib"
     star_rating: StarRatingPolicy = StarRatingPolicy()
+    targets: YearlyTargets = YearlyTargets()
+    # a proposal scoring below this is not a "strong" one: fields whose orders get none are coverage gaps
+    strong_proposal_score: float = Field(default=0.35, ge=0, le=1)
     # XLSX uploads larger than this are refused (413) before they are parsed
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
 
