@@ -89,6 +89,7 @@ ENUM_LABELS: tuple[tuple[StrEnum, str], ...] = (
     (AssessmentKind.DELISTING, "摘牌"),
     (NotificationKind.INVITATION, "接单邀请"),
     (NotificationKind.INVITATION_ANSWERED, "邀请答复"),
+    (NotificationKind.INVITATION_ENDED, "邀请失效"),
     (NotificationKind.ORDER_TAKEN, "需求被接单"),
     (NotificationKind.TAKING_CONFIRMED, "接单已确认"),
     (NotificationKind.TAKING_RELEASED, "接单已释放"),

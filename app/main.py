@@ -25,8 +25,10 @@ from app.errors import register_exception_handlers
 from app.experts.router import router as experts_router
 from app.health.router import router as health_router
 from app.logging import RequestIdMiddleware, configure_logging
+from app.marketplace.pages import router as marketplace_pages
 from app.marketplace.router import router as marketplace_router
 from app.notifications.router import router as notifications_router
+from app.orders.pages import router as orders_pages
 from app.orders.router import router as orders_router
 from app.problems import router as problems_router
 from app.projects.router import router as projects_router
@@ -99,7 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(problems_router)
 
     register_page_errors(app)
-    for page_router in (accounts_pages,):
+    # /orders/new before /orders/{order_id}
+    for page_router in (accounts_pages, orders_pages, marketplace_pages):
         app.include_router(page_router)
     _mount_static(app)
 

@@ -11,6 +11,7 @@ so two experts taking the last slot at the same moment are served one after the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from app.clock import utcnow
 from app.enterprises import service as enterprise_service
 from app.errors import Forbidden
 from app.experts import service as expert_service
+from app.experts.models import Expert
 from app.labels import label
 from app.marketplace.errors import (
     AlreadyTaking,
@@ -44,9 +46,24 @@ from app.notifications.models import NotificationKind
 from app.orders import service as order_service
 from app.orders.errors import OrderNotFound
 from app.orders.models import SLOT_HOLDING, Order, OrderStatus, OrderTaking, TakingSource, TakingStatus
+from app.pagination import PageParams
 from app.proposals import service as proposal_service
 from app.proposals.index import MatcherIndex
 from app.proposals.models import Proposal, ProposalStatus
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """Everything an order's page shows to the caller: the order, and what the caller's role may see."""
+
+    order: Order
+    is_owner: bool
+    proposals: Sequence[tuple[Proposal, Expert]]
+    takings: Sequence[OrderTaking]
+    agreements: Sequence[Agreement]
+    my_proposal: Proposal | None
+    my_taking: OrderTaking | None
+
 
 # the proposals an enterprise may turn into an invitation
 INVITABLE = frozenset({ProposalStatus.PROPOSED, ProposalStatus.EXPIRED})
@@ -117,7 +134,8 @@ async def take_order(session: AsyncSession, actor: Actor, order_id: int, note: s
         AlreadyTaking: the expert holds a slot of it already.
     """
     expert_id = _expert_of(actor)
-    order = await _lock_takeable(session, order_id)
+    order = await _lock_public_order(session, order_id)
+    await _check_can_take(session, order, expert_id)
     taking = await _take(session, actor, order, expert_id, note, TakingSource.TAKEN)
     await session.commit()
     return taking
@@ -166,10 +184,11 @@ async def accept_invitation(
         OrderFull / OrderWithdrawn / OrderClosed: as for ``take_order``.
     """
     expert_id = _expert_of(actor)
-    order = await _lock_takeable(session, order_id)
+    order = await _lock_public_order(session, order_id)
     proposal = await proposal_service.proposal_of(session, order.id, expert_id)
     if proposal is None or proposal.status is not ProposalStatus.INVITED:
         raise InvitationNotFound()
+    await _check_can_take(session, order, expert_id)
     taking = await _take(session, actor, order, expert_id, note, TakingSource.INVITED)
     await session.commit()
     return taking
@@ -255,6 +274,29 @@ async def release_taking(session: AsyncSession, actor: Actor, taking_id: int, re
     return taking
 
 
+async def order_view(session: AsyncSession, actor: Actor, order_id: int) -> OrderView:
+    """What the order's page shows: proposals, takers and agreements to its enterprise (and admins);
+    to an expert, their own proposal (an invitation) and taking.
+
+    Raises:
+        OrderNotFound: no such order, or one the caller may not see.
+    """
+    order, enterprise_id = await order_service.enterprise_of(session, actor, order_id)
+    is_owner = enterprise_service.can_manage(actor, enterprise_id)
+    takings = await TakingRepository(session).for_order(order.id)
+    if is_owner:
+        proposals = await proposal_service.list_proposals(session, actor, order.id)
+        agreements, _ = await agreement_service.list_agreements(
+            session, actor, PageParams(page=1, page_size=100), "id", order_id=order.id
+        )
+        return OrderView(order, True, proposals, takings, agreements, None, None)
+    my_proposal = my_taking = None
+    if actor.expert_id is not None:
+        my_proposal = await proposal_service.proposal_of(session, order.id, actor.expert_id)
+        my_taking = next((t for t in takings if t.expert_id == actor.expert_id), None)
+    return OrderView(order, False, (), (), (), my_proposal, my_taking)
+
+
 async def takings_of_order(session: AsyncSession, actor: Actor, order_id: int) -> Sequence[OrderTaking]:
     """The order's takings: all of them for its enterprise and administrators, an expert's own for the expert."""
     order, enterprise_id = await order_service.enterprise_of(session, actor, order_id)
@@ -293,12 +335,19 @@ async def _owned_locked_order(session: AsyncSession, actor: Actor, order_id: int
     return order
 
 
-async def _lock_takeable(session: AsyncSession, order_id: int) -> Order:
+async def _lock_public_order(session: AsyncSession, order_id: int) -> Order:
     order = await TakingRepository(session).lock_order(order_id)
     if order is None or order.status is OrderStatus.DRAFT:
         raise OrderNotFound(order_id)  # drafts are private: they answer like missing orders
-    _check_takeable(order)
     return order
+
+
+async def _check_can_take(session: AsyncSession, order: Order, expert_id: int) -> None:
+    # the expert's own slot first: "you have taken it" says more than "it is full"
+    taking = await TakingRepository(session).of_expert(order.id, expert_id)
+    if taking is not None and taking.status in SLOT_HOLDING:
+        raise AlreadyTaking()
+    _check_takeable(order)
 
 
 def _check_takeable(order: Order) -> None:
@@ -409,6 +458,15 @@ async def _end_order(
     for taking in takings:
         if taking.status is TakingStatus.PENDING:
             await _release(session, actor, order, taking, reason)
+    for expert_id in await proposal_service.expire_invitations(session, actor, order.id):
+        await notification_service.notify(
+            session,
+            await account_service.expert_user_ids(session, expert_id),
+            NotificationKind.INVITATION_ENDED,
+            f"需求“{order.title}”的邀请已失效",
+            body=reason,
+            link=f"/orders/{order.id}",
+        )
     await apply_changes(
         session, actor=actor, record=order, changes={"status": status}, action=f"order.{status.value}"
     )

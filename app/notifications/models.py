@@ -16,6 +16,7 @@ class NotificationKind(StrEnum):
 
     INVITATION = "invitation"
     INVITATION_ANSWERED = "invitation_answered"
+    INVITATION_ENDED = "invitation_ended"
     ORDER_TAKEN = "order_taken"
     TAKING_CONFIRMED = "taking_confirmed"
     TAKING_RELEASED = "taking_released"

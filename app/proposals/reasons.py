@@ -52,3 +52,15 @@ def _evidence(candidate: Candidate, *, terms: str, keywords: str) -> list[str]:
     if candidate.matched_fields:
         parts.append("学科对口：" + "、".join(candidate.matched_fields[:2]))
     return parts
+
+
+# the ranker's factors as the pages name them
+FACTOR_LABELS = {
+    "text": "研究方向相似",
+    "field": "学科领域对口",
+    "keyword": "成果关键词",
+    "region": "地域相近",
+    "availability": "可承接程度",
+    "track_record": "合作记录",
+    "maturity": "成果成熟度",
+}

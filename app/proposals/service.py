@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import UserRole
 from app.accounts.security import Actor
 from app.agreements import service as agreement_service
-from app.audit.service import record_event
+from app.audit.service import apply_changes, record_event
 from app.clock import local_today, utcnow
 from app.enterprises import service as enterprise_service
 from app.errors import Forbidden
@@ -25,12 +26,21 @@ from app.proposals.models import Proposal, ProposalStatus
 from app.proposals.profiles import load_expert_profiles, order_text
 from app.proposals.reasons import describe_expert, describe_order
 from app.proposals.repository import ProposalRepository
-from matching import Candidate, EmptyQueryError, Matcher
+from matching import Candidate, EmptyQueryError, Matcher, OrderText
 
 log = logging.getLogger(__name__)
 
 # proposals can be computed while an enterprise drafts and after it publishes, not once it is taken
 OPEN_STATUSES = frozenset({OrderStatus.DRAFT, OrderStatus.PUBLISHED})
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """An expert the matcher would propose for an order still being written."""
+
+    expert: Expert
+    candidate: Candidate
+    sentence: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +162,47 @@ async def compute_proposals(
     return proposed_now
 
 
+async def preview_experts(
+    session: AsyncSession,
+    index: MatcherIndex,
+    actor: Actor,
+    draft: OrderText,
+    k: int = 5,
+) -> list[Preview]:
+    """The experts the matcher would propose for an order as it is being typed (nothing is stored).
+
+    Returns an empty list while the text has no usable word yet.
+
+    Raises:
+        Forbidden: experts cannot post orders.
+    """
+    if actor.role is UserRole.EXPERT:
+        raise Forbidden("专家账号不能发布需求。")
+    matcher = await index.current(session)
+    if matcher is None:
+        return []
+    today = local_today()
+    try:
+        candidates = matcher.rank_experts(draft, k, today=today, require_evidence=True)
+    except EmptyQueryError:
+        return []
+    experts = {
+        e.id: e for e in await expert_service.experts_for_matching(session, [int(c.id) for c in candidates])
+    }
+    workloads = await agreement_service.expert_workloads(session, list(experts))
+    previews = []
+    for candidate in candidates:
+        expert = experts.get(int(candidate.id))
+        if expert is None:
+            continue
+        workload = workloads.get(expert.id, agreement_service.Workload())
+        sentence = describe_expert(
+            candidate, expert, today=today, active=workload.active, delivered=workload.delivered
+        )
+        previews.append(Preview(expert, candidate, sentence))
+    return previews
+
+
 async def list_proposals(
     session: AsyncSession, actor: Actor, order_id: int
 ) -> Sequence[tuple[Proposal, Expert]]:
@@ -218,3 +269,22 @@ async def proposal_of(session: AsyncSession, order_id: int, expert_id: int) -> P
 async def invitations_for(session: AsyncSession, expert_id: int) -> Sequence[Proposal]:
     """The expert's open invitations, newest first."""
     return await ProposalRepository(session).invitations_for(expert_id)
+
+
+async def expire_invitations(session: AsyncSession, actor: Actor, order_id: int) -> list[int]:
+    """End the order's open invitations (the order was withdrawn or closed); returns the experts invited.
+
+    Stages the changes in the caller's transaction.
+    """
+    expired = []
+    for proposal in (await ProposalRepository(session).by_expert(order_id)).values():
+        if proposal.status is ProposalStatus.INVITED:
+            await apply_changes(
+                session,
+                actor=actor,
+                record=proposal,
+                changes={"status": ProposalStatus.EXPIRED, "decided_at": utcnow()},
+                action="proposal.invitation_ended",
+            )
+            expired.append(proposal.expert_id)
+    return expired

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.labels import field_label, label
 from app.web.csrf import CSRF_FIELD, CSRF_HEADER, csrf_token, remember_csrf
+from app.web.forms import FLASH_MESSAGES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -48,6 +49,7 @@ def render(
     """Render a page (request first, autoescape on), with the CSRF token and the logged-in user."""
     values = {"csrf_token": csrf_token(request), "actor": getattr(request.state, "actor", None)}
     values |= {"unread": getattr(request.state, "unread", 0)}
+    values |= {"flash": FLASH_MESSAGES.get(request.query_params.get("flash", ""))}
     values |= context or {}
     response = templates.TemplateResponse(request, name, values, status_code=status_code)
     remember_csrf(request, response)

@@ -1,0 +1,138 @@
+"""Pages for orders: post an order (with live proposals as the engineer types), my orders, the order hall."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.db import SessionDep
+from app.errors import DomainError
+from app.marketplace import service as marketplace_service
+from app.orders import service as order_service
+from app.orders.models import NeedKind, OrderStatus
+from app.orders.repository import OrderFilters
+from app.orders.schemas import OrderCreate
+from app.pagination import PageParams
+from app.proposals import service as proposal_service
+from app.proposals.reasons import FACTOR_LABELS
+from app.proposals.router import IndexDep
+from app.studios import service as studio_service
+from app.studios.repository import StudioFilters
+from app.web.deps import CsrfChecked, EnterprisePage, PageActor
+from app.web.forms import domain_errors, form_values, parse_form
+from app.web.templating import render
+from matching import OrderText
+
+router = APIRouter(include_in_schema=False)
+
+OPTIONAL_ORDER_FIELDS = ("budget_min", "budget_max", "deadline", "slots")
+
+
+async def _studios(session: SessionDep, actor: EnterprisePage) -> list[object]:
+    filters = StudioFilters(enterprise_id=actor.enterprise_id if not actor.is_admin else None)
+    studios, _ = await studio_service.list_studios(
+        session, filters, PageParams(page=1, page_size=100), "name"
+    )
+    return list(studios)
+
+
+@router.get("/orders/new")
+async def new_order(request: Request, session: SessionDep, actor: EnterprisePage) -> Response:
+    """The form to post an order, with the experts the matcher would propose shown as one types."""
+    context = {
+        "studios": await _studios(session, actor),
+        "values": {},
+        "errors": {},
+        "need_kinds": list(NeedKind),
+    }
+    return render(request, "orders/new.html", context)
+
+
+@router.post("/orders/new", dependencies=[CsrfChecked])
+async def post_order(
+    request: Request, session: SessionDep, actor: EnterprisePage, index: IndexDep
+) -> Response:
+    """Save the order as a draft (and publish it at once when asked)."""
+    form = await request.form()
+    values = form_values(form, lists=("fields",), optional=OPTIONAL_ORDER_FIELDS)
+    publish = values.pop("action", "") == "publish"
+    data, errors = parse_form(OrderCreate, values)
+    if data is not None:
+        try:
+            order = await order_service.post_order(session, actor, data)
+        except DomainError as problem:
+            errors = domain_errors(problem)
+        else:
+            if not publish:
+                return RedirectResponse(f"/orders/{order.id}?flash=draft_saved", status_code=303)
+            try:
+                await marketplace_service.publish_order(session, index, actor, order.id)
+            except DomainError as problem:
+                # the draft is saved; its page says why it could not be published yet
+                return RedirectResponse(f"/orders/{order.id}?problem={problem.code}", status_code=303)
+            return RedirectResponse(f"/orders/{order.id}?flash=published", status_code=303)
+    context = {
+        "studios": await _studios(session, actor),
+        "values": values,
+        "errors": errors,
+        "need_kinds": list(NeedKind),
+    }
+    return render(request, "orders/new.html", context, status_code=422)
+
+
+@router.post("/orders/preview", dependencies=[CsrfChecked])
+async def preview(request: Request, session: SessionDep, actor: EnterprisePage, index: IndexDep) -> Response:
+    """The top five experts for the text typed so far (an htmx fragment; nothing is stored)."""
+    form = await request.form()
+    values = form_values(form, lists=("fields",))
+    draft = OrderText(
+        id="draft",
+        title=str(values.get("title", ""))[:200],
+        description=str(values.get("description", ""))[:8000],
+        fields=tuple(values.get("fields", []))[:20],
+        need_kind=str(values.get("need_kind") or "") or None,
+    )
+    previews = await proposal_service.preview_experts(session, index, actor, draft, k=5)
+    return render(request, "orders/_live.html", {"previews": previews, "factor_labels": FACTOR_LABELS})
+
+
+@router.get("/my/orders")
+async def my_orders(
+    request: Request, session: SessionDep, actor: EnterprisePage, status: OrderStatus | None = None
+) -> Response:
+    """The enterprise's orders, by status."""
+    filters = OrderFilters(status=status, enterprise_id=None if actor.is_admin else actor.enterprise_id)
+    orders, total = await order_service.list_orders(
+        session, actor, filters, PageParams(page=1, page_size=100), "-created_at"
+    )
+    context = {"orders": orders, "total": total, "status": status, "statuses": list(OrderStatus)}
+    return render(request, "orders/mine.html", context)
+
+
+@router.get("/orders")
+async def order_hall(
+    request: Request,
+    session: SessionDep,
+    actor: PageActor,
+    q: str | None = None,
+    field: str | None = None,
+    district: str | None = None,
+) -> Response:
+    """Published orders anyone logged in may browse and experts may take (需求大厅)."""
+    filters = OrderFilters(
+        status=OrderStatus.PUBLISHED,
+        q=(q or "").strip()[:100] or None,
+        field=(field or "").strip()[:50] or None,
+        district=(district or "").strip()[:50] or None,
+    )
+    orders, total = await order_service.list_orders(
+        session, actor, filters, PageParams(page=1, page_size=100), "-published_at"
+    )
+    context = {
+        "orders": orders,
+        "total": total,
+        "q": q or "",
+        "field": field or "",
+        "district": district or "",
+    }
+    return render(request, "orders/hall.html", context)

@@ -1,0 +1,71 @@
+"""Turning submitted forms into the same pydantic models the JSON API validates, with Chinese errors
+next to each field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.errors import DomainError, validation_problems
+
+M = TypeVar("M", bound=BaseModel)
+_LIST_SEPARATORS = re.compile(r"[,，、;；\n]+")
+
+# what a redirect's ?flash= code says in the page's status line (codes only: no text from the URL is shown)
+FLASH_MESSAGES = {
+    "saved": "已保存。",
+    "draft_saved": "需求草稿已保存，核对后即可发布。",
+    "published": "需求已发布，已为您生成匹配建议。",
+    "withdrawn": "需求已撤回。",
+    "closed": "需求已关闭。",
+    "invited": "邀请已发送，专家答复后会通知您。",
+    "taken": "接单成功，等待企业确认。",
+    "declined": "已谢绝邀请，感谢您说明原因。",
+    "confirmed": "已确认接单专家，协议草稿已生成。",
+    "released": "已释放该接单名额。",
+    "submitted": "协议已提交签署。",
+    "revised": "协议已退回修改。",
+    "signed": "签署成功。",
+    "logged": "记录已保存。",
+    "delivered": "已确认交付并评价。",
+    "terminated": "协议已终止。",
+    "read": "消息已全部标记为已读。",
+    "judged": "判断已记录。",
+}
+
+
+def form_values(
+    form: Mapping[str, Any], lists: Iterable[str] = (), optional: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The submitted values: blank optional fields left out, list fields split on common separators."""
+    values: dict[str, Any] = {}
+    for key, raw in form.items():
+        if key == "csrf_token" or not isinstance(raw, str):
+            continue
+        text = raw.strip()
+        if key in lists:
+            values[key] = [item.strip() for item in _LIST_SEPARATORS.split(text) if item.strip()]
+        elif text == "" and key in optional:
+            continue
+        else:
+            values[key] = text
+    return values
+
+
+def parse_form(model: type[M], values: Mapping[str, Any]) -> tuple[M | None, dict[str, str]]:
+    """Validate ``values`` with ``model``; on failure, a Chinese message per field."""
+    try:
+        return model.model_validate(dict(values)), {}
+    except ValidationError as invalid:
+        problems = validation_problems(invalid.errors())
+        return None, {p["field"].split(".")[0]: p["message"] for p in problems}
+
+
+def domain_errors(problem: DomainError) -> dict[str, str]:
+    """A domain error as field messages (its own ``errors``, else the detail under ``__all__``)."""
+    if problem.errors:
+        return {e["field"]: e["message"] for e in problem.errors}
+    return {"__all__": problem.detail}
