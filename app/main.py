@@ -17,22 +17,26 @@ from app.accounts.pages import router as accounts_pages
 from app.accounts.router import router as accounts_router
 from app.accounts.security import TokenSigner
 from app.achievements.router import router as achievements_router
+from app.agreements.pages import router as agreements_pages
 from app.agreements.router import router as agreements_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.enterprises.router import router as enterprises_router
 from app.errors import register_exception_handlers
+from app.experts.pages import router as experts_pages
 from app.experts.router import router as experts_router
 from app.health.router import router as health_router
 from app.logging import RequestIdMiddleware, configure_logging
 from app.marketplace.pages import router as marketplace_pages
 from app.marketplace.router import router as marketplace_router
+from app.notifications.pages import router as notifications_pages
 from app.notifications.router import router as notifications_router
 from app.orders.pages import router as orders_pages
 from app.orders.router import router as orders_router
 from app.problems import router as problems_router
 from app.projects.router import router as projects_router
 from app.proposals.index import INDEX_INFO_KEY, MatcherIndex
+from app.proposals.pages import router as proposals_pages
 from app.proposals.router import router as proposals_router
 from app.studios.router import router as studios_router
 from app.transfer.router import router as transfer_router
@@ -102,7 +106,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     register_page_errors(app)
     # /orders/new before /orders/{order_id}
-    for page_router in (accounts_pages, orders_pages, marketplace_pages):
+    for page_router in (
+        accounts_pages,
+        orders_pages,
+        marketplace_pages,
+        agreements_pages,
+        proposals_pages,
+        experts_pages,
+        notifications_pages,
+    ):
         app.include_router(page_router)
     _mount_static(app)
 

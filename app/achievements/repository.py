@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, or_, select
 
 from app.achievements.models import Achievement, AchievementKind, Maturity
 from app.pagination import PageParams
@@ -28,6 +28,8 @@ class AchievementFilters:
     kind: AchievementKind | None = None
     maturity: Maturity | None = None
     keyword: str | None = None
+    # every one of these (normalised) words must appear in the title, abstract or keywords
+    words: tuple[str, ...] = ()
 
 
 class AchievementRepository(Repository[Achievement]):
@@ -45,6 +47,13 @@ class AchievementRepository(Repository[Achievement]):
                 or_(
                     text_contains([Achievement.title, Achievement.abstract], filters.q),
                     json_list_contains(Achievement.keywords, filters.q),
+                )
+            )
+        for word in filters.words:
+            statement = statement.where(
+                or_(
+                    text_contains([Achievement.title, Achievement.abstract], word),
+                    cast(Achievement.keywords, Text).icontains(word, autoescape=True),
                 )
             )
         if filters.expert_id is not None:

@@ -15,6 +15,7 @@ from app.audit.service import apply_changes, record_change
 from app.errors import Forbidden, InvalidInput
 from app.experts import service as expert_service
 from app.pagination import PageParams
+from matching import Tokenizer, normalise
 
 
 async def require_achievement(session: AsyncSession, achievement_id: int) -> Achievement:
@@ -80,3 +81,10 @@ async def list_achievements(
 ) -> tuple[Sequence[Achievement], int]:
     """Return one page of the achievement library."""
     return await AchievementRepository(session).list(filters, params, sort)
+
+
+def search_words(query: str) -> tuple[str, ...]:
+    """The words of a search as the matcher reads them: traditional characters, full-width forms and
+    case folded to one spelling (數控機床 → 数控机床), segmented by the matcher's tokenizer."""
+    words = Tokenizer(char_ngrams="none").words(normalise(query))
+    return tuple(dict.fromkeys(words))[:8] if words else ()

@@ -107,6 +107,19 @@ class ConsultationSchedule:
     overdue: bool
 
 
+@dataclass(frozen=True, slots=True)
+class AgreementView:
+    """An agreement's page: the agreement, the caller's side, its schedule, amendments and work logs."""
+
+    agreement: Agreement
+    side: Side | None
+    schedule: ConsultationSchedule
+    amendments: Sequence[AgreementAmendment]
+    consultations: Sequence[Consultation]
+    trainings: Sequence[Training]
+    outcomes: Sequence[Outcome]
+
+
 async def expert_workloads(
     session: AsyncSession, expert_ids: Collection[int] | None = None
 ) -> dict[int, Workload]:
@@ -184,6 +197,25 @@ async def schedules(
     last = await AgreementRepository(session).last_consultations([a.id for a in agreements])
     today = local_today()
     return {a.id: consultation_schedule(a, last.get(a.id), today) for a in agreements}
+
+
+async def agreement_view(session: AsyncSession, actor: Actor, agreement_id: int) -> AgreementView:
+    """Everything the agreement's page shows (the parties and administrators only).
+
+    Raises:
+        AgreementNotFound: no such agreement, or the caller is not a party (nor an administrator).
+    """
+    agreement = await get_agreement(session, actor, agreement_id)
+    repository = AgreementRepository(session)
+    return AgreementView(
+        agreement=agreement,
+        side=side_of(actor, agreement),
+        schedule=(await schedules(session, [agreement]))[agreement.id],
+        amendments=await repository.amendments(agreement.id),
+        consultations=await repository.consultations(agreement.id),
+        trainings=await repository.trainings(agreement.id),
+        outcomes=await repository.outcomes(agreement.id),
+    )
 
 
 async def read_model(session: AsyncSession, agreement: Agreement) -> AgreementRead:

@@ -288,3 +288,34 @@ async def expire_invitations(session: AsyncSession, actor: Actor, order_id: int)
             )
             expired.append(proposal.expert_id)
     return expired
+
+
+async def search_experts(
+    session: AsyncSession, index: MatcherIndex, query: str, k: int = 30
+) -> list[Preview]:
+    """The expert directory's search: the matcher ranks experts against the query text, so traditional
+    characters, full-width forms and related wording find them too. Only experts sharing evidence
+    with the query are returned."""
+    if not query.strip():
+        return []
+    matcher = await index.current(session)
+    if matcher is None:
+        return []
+    try:
+        candidates = matcher.rank_experts(
+            OrderText(id="search", title=query), k, today=local_today(), require_evidence=True
+        )
+    except EmptyQueryError:
+        return []
+    experts = {
+        e.id: e for e in await expert_service.experts_for_matching(session, [int(c.id) for c in candidates])
+    }
+    return [
+        Preview(
+            experts[int(c.id)],
+            c,
+            describe_expert(c, experts[int(c.id)], today=local_today(), active=0, delivered=0),
+        )
+        for c in candidates
+        if int(c.id) in experts
+    ]

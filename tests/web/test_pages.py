@@ -131,3 +131,46 @@ async def test_an_expert_takes_an_order_from_its_page(
     assert 'role="status"' in again.text and "接单成功" in again.text
     twice = await client.post(f"/orders/{order.id}/take", data={"csrf_token": token})
     assert twice.status_code == 409 and "您已经接过该需求" in twice.text
+
+
+async def test_a_traditional_search_finds_simplified_content(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    expert = await make_expert(session, name="李振华", disciplines=["机械工程"], bio="数控机床主轴振动诊断")
+    await make_achievement(
+        session, expert, title="数控机床主轴振动诊断方法", abstract="振纹抑制。", keywords=["主轴振动"]
+    )
+    other = await make_expert(session, name="孙大厨", disciplines=["烹饪"], bio="淮扬菜烹饪培训")
+    await make_achievement(session, other, title="淮扬菜刀工培训", abstract="刀工火候。", keywords=["淮扬菜"])
+
+    experts = await client.get("/experts", params={"q": "數控機床振動"})
+    assert experts.status_code == 200
+    assert "李振华" in experts.text and "孙大厨" not in experts.text
+    library = await client.get("/achievements", params={"q": "數控機床"})
+    assert "数控机床主轴振动诊断方法" in library.text and "淮扬菜刀工培训" not in library.text
+
+
+async def test_the_recommended_orders_page_gives_reasons(client: AsyncClient, session: AsyncSession) -> None:
+    expert = await make_expert(session, name="李振华", disciplines=["机械工程"], bio="数控机床主轴振动诊断")
+    await make_achievement(
+        session, expert, title="数控机床主轴振动诊断方法", abstract="振纹抑制。", keywords=["主轴振动"]
+    )
+    order = await make_order(session, await make_studio(session), status=OrderStatus.PUBLISHED)
+    await logged_in(client, await make_user(session, UserRole.EXPERT, expert=expert))
+    page = await client.get("/my/recommended")
+    assert page.status_code == 200
+    assert order.title in page.text and "推荐理由" in page.text
+
+
+async def test_the_inbox_shows_the_unread_count(client: AsyncClient, session: AsyncSession) -> None:
+    from app.notifications import service as notification_service
+    from app.notifications.models import NotificationKind
+
+    user = await make_user(session, UserRole.ADMIN)
+    await notification_service.notify(session, [user.id], NotificationKind.REVIEW_ASSIGNED, "年度评审任务")
+    token = await logged_in(client, user)
+    page = await client.get("/inbox")
+    assert "年度评审任务" in page.text and 'aria-label="1 条未读"' in page.text
+    done = await client.post("/inbox/read-all", data={"csrf_token": token})
+    assert done.status_code == 303
+    assert 'aria-label="1 条未读"' not in (await client.get("/inbox")).text
