@@ -20,6 +20,8 @@ from app.achievements.router import router as achievements_router
 from app.agreements.pages import router as agreements_pages
 from app.agreements.router import router as agreements_router
 from app.config import Settings, get_settings
+from app.dashboard.pages import router as dashboard_pages
+from app.dashboard.router import router as dashboard_router
 from app.db import create_engine, create_sessionmaker
 from app.enterprises.router import router as enterprises_router
 from app.errors import register_exception_handlers
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agreements_router,
         projects_router,
         transfer_router,
+        dashboard_router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agreements_pages,
         proposals_pages,
         experts_pages,
+        dashboard_pages,
         notifications_pages,
     ):
         app.include_router(page_router)

@@ -43,7 +43,7 @@ def upgrade() -> None:
             sa.Enum(
                 "invitation",
                 "invitation_answered",
-                    "invitation_ended",
+                "invitation_ended",
                 "order_taken",
                 "taking_confirmed",
                 "taking_released",
