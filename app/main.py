@@ -36,11 +36,15 @@ from app.notifications.router import router as notifications_router
 from app.orders.pages import router as orders_pages
 from app.orders.router import router as orders_router
 from app.problems import router as problems_router
+from app.projects.admin_pages import router as projects_admin_pages
+from app.projects.pages import router as projects_pages
 from app.projects.router import router as projects_router
 from app.proposals.index import INDEX_INFO_KEY, MatcherIndex
 from app.proposals.pages import router as proposals_pages
 from app.proposals.router import router as proposals_router
+from app.studios.pages import router as studios_pages
 from app.studios.router import router as studios_router
+from app.transfer.pages import router as transfer_pages
 from app.transfer.router import router as transfer_router
 from app.web.errors import register_page_errors
 
@@ -116,8 +120,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agreements_pages,
         proposals_pages,
         experts_pages,
+        projects_pages,
         dashboard_pages,
         notifications_pages,
+        projects_admin_pages,
+        studios_pages,
+        transfer_pages,
     ):
         app.include_router(page_router)
     _mount_static(app)

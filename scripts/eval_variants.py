@@ -30,6 +30,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "text only (no field, no keyword factor)": {"weights": RankerWeights(field=0.0, keyword=0.0)},
     "text + keyword (no field factor)": {"weights": RankerWeights(field=0.0)},
     "all query terms (no cap)": {"max_query_terms": None},
+    "no static index pruning": {"min_relative_weight": 0.0},
+    "stronger pruning (terms ≥ mean square)": {"min_relative_weight": 1.0},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, status
@@ -39,8 +40,10 @@ IdempotencyHeader = Annotated[
 ]
 
 
-def _keyed(request: Request, header: str | None) -> IdempotencyKey | None:
-    return IdempotencyKey.parse(header, f"{request.method} {request.url.path}")
+async def _keyed(request: Request, header: str | None) -> IdempotencyKey | None:
+    # the request a key belongs to includes its body: the same key with other content is refused
+    digest = hashlib.sha256(await request.body()).hexdigest()[:16]
+    return IdempotencyKey.parse(header, f"{request.method} {request.url.path} {digest}")
 
 
 def _answer(body: dict[str, Any]) -> JSONResponse:
@@ -120,7 +123,7 @@ async def sign(
 ) -> JSONResponse:
     """Sign for the caller's side. A retry with the same key returns the first answer and signs nothing."""
     answer = await agreement_service.sign(
-        session, actor, agreement_id, seen_hash=body.content_hash, key=_keyed(request, idempotency_key)
+        session, actor, agreement_id, seen_hash=body.content_hash, key=await _keyed(request, idempotency_key)
     )
     return _answer(answer)
 
@@ -164,7 +167,7 @@ async def sign_amendment(
 ) -> JSONResponse:
     """Sign an amendment; with both signatures it applies."""
     answer = await agreement_service.sign_amendment(
-        session, actor, agreement_id, number, key=_keyed(request, idempotency_key)
+        session, actor, agreement_id, number, key=await _keyed(request, idempotency_key)
     )
     return _answer(answer)
 

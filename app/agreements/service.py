@@ -184,8 +184,10 @@ def consultation_schedule(agreement: Agreement, last_held: date | None, today: d
     """When the next consultation is due: one cadence interval after the last one (or after the start)."""
     if agreement.status is not AgreementStatus.IN_PROGRESS:
         return ConsultationSchedule(None, False)
-    signed = max(d for d in (agreement.enterprise_signed_at, agreement.expert_signed_at) if d is not None)
-    since = last_held or agreement.start_date or signed.date()
+    signatures = [d for d in (agreement.enterprise_signed_at, agreement.expert_signed_at) if d is not None]
+    # an imported agreement may lack signature times: then it counts from when it was last changed
+    took_effect = max(signatures) if signatures else agreement.updated_at
+    since = last_held or agreement.start_date or took_effect.date()
     due = since + timedelta(days=CADENCE_DAYS[agreement.consultation_cadence])
     return ConsultationSchedule(due, today > due)
 
@@ -443,6 +445,7 @@ async def sign_amendment(
     agreement, side = await _lock_for_party(session, actor, agreement_id, "签署协议变更")
     if (answer := await idempotency_service.stored_answer(session, actor, key)) is not None:
         return answer
+    _require(agreement, {AgreementStatus.IN_PROGRESS}, "签署协议变更")
     amendment = await AgreementRepository(session).amendment(agreement.id, number)
     if amendment is None:
         raise AmendmentNotFound(number)
@@ -524,6 +527,8 @@ async def confirm_delivery(
         session, actor=actor, action="agreement.delivery_confirmed", record=agreement, before=before
     )
     delivered = agreement.status is AgreementStatus.DELIVERED
+    if delivered:
+        await _end_pending_amendment(session, actor, agreement)
     await _notify_parties(
         session,
         agreement,
@@ -551,6 +556,7 @@ async def terminate(session: AsyncSession, actor: Actor, agreement_id: int, reas
         },
         action="agreement.terminated",
     )
+    await _end_pending_amendment(session, actor, agreement)
     await _notify_parties(
         session,
         agreement,
@@ -679,6 +685,19 @@ def _python_terms(terms: dict[str, Any]) -> dict[str, Any]:
     if "consultation_cadence" in parsed:
         parsed["consultation_cadence"] = ConsultationCadence(parsed["consultation_cadence"])
     return parsed
+
+
+async def _end_pending_amendment(session: AsyncSession, actor: Actor, agreement: Agreement) -> None:
+    # an agreement that has ended takes no more changes: its open amendment lapses
+    pending = await AgreementRepository(session).pending_amendment(agreement.id)
+    if pending is not None:
+        await apply_changes(
+            session,
+            actor=actor,
+            record=pending,
+            changes={"status": AmendmentStatus.WITHDRAWN},
+            action="amendment.lapsed",
+        )
 
 
 async def _lock_visible(session: AsyncSession, actor: Actor, agreement_id: int) -> Agreement:

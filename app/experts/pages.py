@@ -1,20 +1,31 @@
-"""Public pages: the expert directory (专家名录) with search by the matcher, and an expert's profile."""
+"""Public pages: the expert directory (专家名录) with search by the matcher, and an expert's profile;
+the expert's own pages: my profile (我的档案) with my achievements to add and edit."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
+
+from app.accounts.security import Actor
 from app.achievements import service as achievement_service
+from app.achievements.models import AchievementKind, Maturity
 from app.achievements.repository import AchievementFilters
+from app.achievements.schemas import AchievementCreate, AchievementUpdate
 from app.db import SessionDep
+from app.errors import DomainError
 from app.experts import service as expert_service
 from app.experts.repository import ExpertFilters
+from app.experts.schemas import ExpertUpdate
 from app.pagination import PageParams
 from app.proposals import service as proposal_service
 from app.proposals.router import IndexDep
 from app.routing import IdPath
-from app.web.deps import OptionalPageActor
+from app.web.deps import CsrfChecked, ExpertPage, OptionalPageActor
+from app.web.forms import domain_errors, form_values, parse_form
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -64,3 +75,113 @@ async def library(request: Request, session: SessionDep, actor: OptionalPageActo
         "achievements/library.html",
         {"q": query, "words": words, "achievements": achievements, "total": total},
     )
+
+
+# a blank box clears these (sent as null); left out, a PATCH would keep the old value
+PROFILE_CLEARABLE = ("department", "phone", "email")
+
+
+def _own_expert_id(actor: Actor) -> int:
+    assert actor.expert_id is not None  # an expert login is always bound to its expert record
+    return actor.expert_id
+
+
+def _cleared(values: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Blank boxes of nullable fields become ``None``: the PATCH then clears them."""
+    return {k: (None if k in fields and v == "" else v) for k, v in values.items()}
+
+
+async def _my_profile(
+    request: Request,
+    session: SessionDep,
+    actor: Actor,
+    *,
+    errors: dict[str, str] | None = None,
+    form: str | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    expert_id = _own_expert_id(actor)
+    expert = await expert_service.get_expert(session, expert_id)
+    achievements, _ = await achievement_service.list_achievements(
+        session, AchievementFilters(expert_id=expert_id), PageParams(page=1, page_size=100), "-year"
+    )
+    forms = {"profile", "achievement-new", *(f"achievement-{a.id}" for a in achievements)}
+    context = {
+        "expert": expert,
+        "achievements": achievements,
+        "errors": errors or {},
+        # a form not on this page (someone else's achievement): its error goes to the top of the page
+        "failed_form": form if form in forms else None,
+        "values": values or {},
+        "kinds": list(AchievementKind),
+        "maturities": list(Maturity),
+    }
+    return render(request, "experts/mine.html", context, status_code=status)
+
+
+async def _submit(
+    request: Request,
+    session: SessionDep,
+    actor: Actor,
+    *,
+    form: str,
+    model: type[BaseModel],
+    run: Callable[[Any], Awaitable[object]],
+    done: str,
+    lists: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
+    clearable: tuple[str, ...] = (),
+) -> Response:
+    """Validate the form with the API's model, run the use case, and show errors next to the fields."""
+    values = form_values(await request.form(), lists=lists, optional=optional)
+    data, errors = parse_form(model, _cleared(values, clearable))
+    if data is None:
+        return await _my_profile(request, session, actor, errors=errors, form=form, values=values, status=422)
+    try:
+        await run(data)
+    except DomainError as problem:
+        await session.rollback()
+        return await _my_profile(
+            request, session, actor,
+            errors=domain_errors(problem), form=form, values=values, status=problem.status,
+        )  # fmt: skip
+    return RedirectResponse(f"/my/profile?flash={done}", status_code=303)
+
+
+@router.get("/my/profile")
+async def my_profile(request: Request, session: SessionDep, actor: ExpertPage) -> Response:
+    """我的档案: the logged-in expert's profile to edit, and their achievements to add and edit."""
+    return await _my_profile(request, session, actor)
+
+
+@router.post("/my/profile", dependencies=[CsrfChecked])
+async def edit_my_profile(request: Request, session: SessionDep, actor: ExpertPage) -> Response:
+    """Save the profile (the API's PATCH model; a blank contact field clears it)."""
+    return await _submit(
+        request, session, actor, form="profile", model=ExpertUpdate,
+        run=lambda data: expert_service.update_expert_profile(session, actor, _own_expert_id(actor), data),
+        done="profile_saved", lists=("disciplines",), clearable=PROFILE_CLEARABLE,
+    )  # fmt: skip
+
+
+@router.post("/my/achievements", dependencies=[CsrfChecked])
+async def add_my_achievement(request: Request, session: SessionDep, actor: ExpertPage) -> Response:
+    """Publish an achievement of mine to the achievement library (成果库)."""
+    return await _submit(
+        request, session, actor, form="achievement-new", model=AchievementCreate,
+        run=lambda data: achievement_service.publish_achievement(session, actor, data),
+        done="achievement_added", lists=("keywords",), optional=("year",),
+    )  # fmt: skip
+
+
+@router.post("/my/achievements/{achievement_id}", dependencies=[CsrfChecked])
+async def edit_my_achievement(
+    request: Request, achievement_id: IdPath, session: SessionDep, actor: ExpertPage
+) -> Response:
+    """Change one of my achievements (a blank year clears it)."""
+    return await _submit(
+        request, session, actor, form=f"achievement-{achievement_id}", model=AchievementUpdate,
+        run=lambda data: achievement_service.update_achievement(session, actor, achievement_id, data),
+        done="achievement_saved", lists=("keywords",), clearable=("year",),
+    )  # fmt: skip

@@ -51,3 +51,15 @@ class OrderVersionConflict(DomainError):
 
     def __init__(self, order_id: int) -> None:
         super().__init__(f"需求 #{order_id} 在您打开后已被更新，请刷新后重试。")
+
+
+class OrderSlotsBelowTakers(DomainError):
+    """Slots cannot drop below the experts already holding one."""
+
+    code, status, title = "order_slots_below_takers", 422, "名额少于已接单专家"
+
+    def __init__(self, holding: int) -> None:
+        super().__init__(
+            f"已有 {holding} 位专家接单，名额不能少于 {holding}。",
+            errors=[{"field": "slots", "message": f"不能少于已接单的 {holding} 位专家"}],
+        )

@@ -6,9 +6,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
-from app.orders.models import NeedKind, Order, OrderStatus
+from app.orders.models import SLOT_HOLDING, NeedKind, Order, OrderStatus, OrderTaking
 from app.pagination import PageParams
 from app.repository import Repository, json_list_contains, text_contains
 from app.studios.models import Studio
@@ -49,6 +49,13 @@ class OrderRepository(Repository[Order]):
         if ids is not None:
             statement = statement.where(Order.id.in_(list(ids)))
         return (await self.session.scalars(statement)).all()
+
+    async def holding(self, order_id: int) -> int:
+        """How many takings hold a slot of the order."""
+        statement = select(func.count()).where(
+            OrderTaking.order_id == order_id, OrderTaking.status.in_(SLOT_HOLDING)
+        )
+        return int(await self.session.scalar(statement) or 0)
 
     async def changed_since(self, moment: datetime) -> set[int]:
         """Ids of orders changed after ``moment``."""

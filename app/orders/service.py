@@ -20,6 +20,7 @@ from app.orders.errors import (
     OrderDeadlinePast,
     OrderNotEditable,
     OrderNotFound,
+    OrderSlotsBelowTakers,
     OrderVersionConflict,
 )
 from app.orders.models import Order, OrderStatus
@@ -78,6 +79,7 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
         OrderNotEditable: the order has been taken, closed or withdrawn.
         OrderVersionConflict: the order changed since the caller read it.
         OrderDeadlinePast / OrderBudgetInvalid: as for ``post_order``.
+        OrderSlotsBelowTakers: fewer slots than experts already holding one.
     """
     order, enterprise_id = await _visible_order(session, actor, order_id)
     if not enterprise_service.can_manage(actor, enterprise_id):
@@ -92,6 +94,12 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
     if "deadline" in changes:
         check_deadline(changes["deadline"])
     _check_budget(changes.get("budget_min", order.budget_min), changes.get("budget_max", order.budget_max))
+    if "slots" in changes:
+        holding = await OrderRepository(session).holding(order.id)
+        if changes["slots"] < holding:
+            raise OrderSlotsBelowTakers(holding)
+        if order.status is OrderStatus.PUBLISHED and changes["slots"] == holding:
+            changes["status"] = OrderStatus.TAKEN  # cut to exactly its takers: the order is full
     try:
         await apply_changes(session, actor=actor, record=order, changes=changes, action="order.updated")
     except StaleDataError:  # someone else's update won the race after our read

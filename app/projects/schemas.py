@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.projects.models import FundingDecision, ProjectReviewStatus, ReviewRoundStatus
 from app.schemas import MAX_INT, Id, InputModel, Text
@@ -47,9 +47,19 @@ class FundingItem(InputModel):
 
 
 class FundingDecisions(InputModel):
-    """Decisions for some or all ranked projects of a round."""
+    """Decisions for some or all ranked projects of a round (each project once)."""
 
     decisions: Annotated[list[FundingItem], Field(min_length=1, max_length=500)]
+
+    @field_validator("decisions")
+    @classmethod
+    def _each_project_once(cls, decisions: list[FundingItem]) -> list[FundingItem]:
+        seen: set[int] = set()
+        for item in decisions:
+            if item.agreement_id in seen:
+                raise ValueError(f"项目（协议 #{item.agreement_id}）出现了两次，每个项目只能有一个资助决定")
+            seen.add(item.agreement_id)
+        return decisions
 
 
 class RoundRead(BaseModel):

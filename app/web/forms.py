@@ -34,6 +34,18 @@ FLASH_MESSAGES = {
     "terminated": "协议已终止。",
     "read": "消息已全部标记为已读。",
     "judged": "判断已记录。",
+    "imported": "导入成功，整份文件已全部写入。",
+    "catalogued": "已列入共建项目目录。",
+    "round_opened": "年度评审已开启，请安排评审专家。",
+    "reviewer_assigned": "已安排评审专家，并已通知该专家。",
+    "funding_decided": "资助决定已保存。",
+    "round_closed": "年度评审已结束，排名和资助决定为最终结果。",
+    "assessed": "星级评定已记录。",
+    "delisted": "工作室已摘牌。",
+    "profile_saved": "档案已保存。",
+    "achievement_added": "成果已发布，企业可在成果库中检索到。",
+    "achievement_saved": "成果已更新。",
+    "review_submitted": "评分已提交。",
 }
 
 

@@ -240,3 +240,17 @@ async def test_a_failure_midway_through_confirming_changes_nothing(
     assert taking_status is TakingStatus.PENDING
     assert await fresh_scalar(engine, select(Order.status).where(Order.id == order.id)) == OrderStatus.TAKEN
     assert await fresh_scalar(engine, select(func.count()).select_from(AuditEvent)) == events_before
+
+
+async def test_the_same_key_with_other_content_is_refused(race: tuple[AsyncClient, AsyncEngine, str]) -> None:
+    client, engine, secret = race
+    agreement, owner, _ = await pending_agreement(engine)
+    url = f"{API}/agreements/{agreement.id}/sign"
+    headers = bearer(owner, secret) | {"Idempotency-Key": "sign-body-check"}
+
+    first = await client.post(url, json={}, headers=headers)
+    other = await client.post(url, json={"content_hash": "1" * 64}, headers=headers)
+
+    assert first.status_code == 200, first.text
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
