@@ -62,5 +62,6 @@ async def check_csrf(request: Request) -> None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if not expected or not sent or not hmac.compare_digest(expected, sent):
+    # compared as bytes: a forged token with non-ASCII characters is a mismatch, not a crash
+    if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
         raise CsrfFailed()

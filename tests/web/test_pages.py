@@ -174,3 +174,15 @@ async def test_the_inbox_shows_the_unread_count(client: AsyncClient, session: As
     done = await client.post("/inbox/read-all", data={"csrf_token": token})
     assert done.status_code == 303
     assert 'aria-label="1 条未读"' not in (await client.get("/inbox")).text
+
+
+async def test_a_forged_non_ascii_token_is_refused_not_a_crash(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    user = await make_user(session, UserRole.ADMIN)
+    await client.get("/login")  # the browser has a real token cookie
+    page = await client.post(
+        "/login", data={"username": user.username, "password": PASSWORD, "csrf_token": "伪造"}
+    )
+    assert page.status_code == 403
+    assert "页面已过期" in page.text
