@@ -4,9 +4,9 @@ the expert's own pages: my profile (我的档案) with my achievements to add an
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -33,20 +33,40 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/experts")
 async def directory(
-    request: Request, session: SessionDep, actor: OptionalPageActor, index: IndexDep, q: str = ""
+    request: Request,
+    session: SessionDep,
+    actor: OptionalPageActor,
+    index: IndexDep,
+    q: str = "",
+    district: str = "",
+    discipline: str = "",
+    cohort: Annotated[str, Query(max_length=4)] = "",
 ) -> Response:
-    """The directory; a search ranks experts by the matcher (traditional-character queries work)."""
-    query = q.strip()[:100]
+    """The directory, filtered by seconded district, discipline and cohort; a search ranks experts by the
+    matcher (traditional-character queries work)."""
+    query, district, discipline = q.strip()[:100], district.strip()[:50], discipline.strip()[:50]
+    # an empty box of a GET form arrives as "": it means "any", not a bad number
+    cohort_number = int(cohort) if cohort.strip().isdigit() else None
+    filters = {"q": query, "district": district, "discipline": discipline, "cohort": cohort_number}
     if query:
-        hits = await proposal_service.search_experts(session, index, query)
-        return render(
-            request, "experts/directory.html", {"q": query, "hits": hits, "experts": [], "total": len(hits)}
+        hits = await proposal_service.search_experts(
+            session,
+            index,
+            query,
+            district=district or None,
+            discipline=discipline or None,
+            cohort_number=cohort_number,
         )
+        context = {**filters, "hits": hits, "experts": [], "total": len(hits)}
+        return render(request, "experts/directory.html", context)
     experts, total = await expert_service.list_experts(
-        session, ExpertFilters(), PageParams(page=1, page_size=100), "name"
+        session,
+        ExpertFilters(district=district or None, discipline=discipline or None, cohort_number=cohort_number),
+        PageParams(page=1, page_size=100),
+        "name",
     )
     return render(
-        request, "experts/directory.html", {"q": "", "hits": [], "experts": experts, "total": total}
+        request, "experts/directory.html", {**filters, "hits": [], "experts": experts, "total": total}
     )
 
 
@@ -63,18 +83,38 @@ async def profile(
 
 
 @router.get("/achievements")
-async def library(request: Request, session: SessionDep, actor: OptionalPageActor, q: str = "") -> Response:
-    """The achievement library (成果库); every word of the search must appear (after normalisation)."""
+async def library(
+    request: Request,
+    session: SessionDep,
+    actor: OptionalPageActor,
+    q: str = "",
+    kind: Annotated[str, Query(max_length=30)] = "",
+    maturity: Annotated[str, Query(max_length=30)] = "",
+) -> Response:
+    """The achievement library (成果库), filtered by kind and maturity; every word of the search must
+    appear (after normalisation, so traditional characters find simplified text)."""
     query = q.strip()[:100]
     words = achievement_service.search_words(query) if query else ()
+    # "" (the select's 全部) or an unknown value means "any"
+    kind_filter = next((k for k in AchievementKind if k.value == kind), None)
+    maturity_filter = next((m for m in Maturity if m.value == maturity), None)
     achievements, total = await achievement_service.list_achievements(
-        session, AchievementFilters(words=words), PageParams(page=1, page_size=100), "-year"
+        session,
+        AchievementFilters(words=words, kind=kind_filter, maturity=maturity_filter),
+        PageParams(page=1, page_size=100),
+        "-year",
     )
-    return render(
-        request,
-        "achievements/library.html",
-        {"q": query, "words": words, "achievements": achievements, "total": total},
-    )
+    context = {
+        "q": query,
+        "words": words,
+        "achievements": achievements,
+        "total": total,
+        "kind": kind_filter,
+        "maturity": maturity_filter,
+        "kinds": list(AchievementKind),
+        "maturities": list(Maturity),
+    }
+    return render(request, "achievements/library.html", context)
 
 
 # a blank box clears these (sent as null); left out, a PATCH would keep the old value

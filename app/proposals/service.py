@@ -26,7 +26,7 @@ from app.proposals.models import Proposal, ProposalStatus
 from app.proposals.profiles import load_expert_profiles, order_text
 from app.proposals.reasons import describe_expert, describe_order
 from app.proposals.repository import ProposalRepository
-from matching import Candidate, EmptyQueryError, Matcher, OrderText
+from matching import Candidate, EmptyQueryError, Matcher, OrderText, normalise
 
 log = logging.getLogger(__name__)
 
@@ -291,11 +291,19 @@ async def expire_invitations(session: AsyncSession, actor: Actor, order_id: int)
 
 
 async def search_experts(
-    session: AsyncSession, index: MatcherIndex, query: str, k: int = 30
+    session: AsyncSession,
+    index: MatcherIndex,
+    query: str,
+    k: int = 30,
+    *,
+    district: str | None = None,
+    discipline: str | None = None,
+    cohort_number: int | None = None,
 ) -> list[Preview]:
     """The expert directory's search: the matcher ranks experts against the query text, so traditional
     characters, full-width forms and related wording find them too. Only experts sharing evidence
-    with the query are returned."""
+    with the query are returned; the directory's filters (seconded district, discipline, cohort)
+    narrow the ranking."""
     if not query.strip():
         return []
     matcher = await index.current(session)
@@ -303,19 +311,25 @@ async def search_experts(
         return []
     try:
         candidates = matcher.rank_experts(
-            OrderText(id="search", title=query), k, today=local_today(), require_evidence=True
+            OrderText(id="search", title=query),
+            k * 4 if discipline or cohort_number else k,
+            today=local_today(),
+            district=district,
+            require_evidence=True,
         )
     except EmptyQueryError:
         return []
     experts = {
         e.id: e for e in await expert_service.experts_for_matching(session, [int(c.id) for c in candidates])
     }
-    return [
-        Preview(
-            experts[int(c.id)],
-            c,
-            describe_expert(c, experts[int(c.id)], today=local_today(), active=0, delivered=0),
-        )
-        for c in candidates
-        if int(c.id) in experts
-    ]
+    wanted = normalise(discipline) if discipline else None
+    hits = []
+    for candidate in candidates:
+        expert = experts.get(int(candidate.id))
+        if expert is None or (cohort_number is not None and expert.cohort_number != cohort_number):
+            continue
+        if wanted and not any(wanted in normalise(d) for d in expert.disciplines):
+            continue
+        sentence = describe_expert(candidate, expert, today=local_today(), active=0, delivered=0)
+        hits.append(Preview(expert, candidate, sentence))
+    return hits[:k]

@@ -38,7 +38,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+# Module scope throughout: Playwright's sync API keeps an event loop running while it is open, and the
+# asyncio tests that run after this module need the thread's loop free again.
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The service on 127.0.0.1:<free port>, migrated and loaded with the demo data."""
     if not Path(CHROMIUM).exists():
@@ -81,7 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         next(database, None)  # drops the database
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance(server: str) -> Iterator[Playwright]:
     # after the server: Playwright's sync API keeps an event loop running, and the database set-up
     # (asyncio.run) must happen before it starts
@@ -89,7 +91,7 @@ def playwright_instance(server: str) -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser

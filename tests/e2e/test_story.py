@@ -127,3 +127,23 @@ def test_dashboard_screenshots_at_phone_and_desktop_width(
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
         page.screenshot(path=str(OUTPUT / f"dashboard-{name}.png"), full_page=True)
     assert outside_requests == []
+
+
+def test_pages_fit_a_phone(
+    new_context: Callable[..., BrowserContext], outside_requests: OutsideRequests
+) -> None:
+    """At 375 px nothing is wider than the screen, for each role's main pages."""
+    pages = {
+        "enterprise": ["/orders/new", "/my/orders", "/my/agreements", "/inbox"],
+        "expert": ["/my/recommended", "/orders", "/my/profile", "/my/reviews"],
+        "admin": ["/admin/quality", "/admin/projects", "/admin/transfer", "/admin/studios"],
+    }
+    for username, paths in pages.items():
+        page = new_context(width=375, height=800).new_page()
+        log_in(page, username)
+        for path in [*paths, "/experts", "/achievements"]:
+            page.goto(path)
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 376, f"{path} is {width}px wide for {username}"
+    assert outside_requests == []

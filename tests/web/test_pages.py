@@ -186,3 +186,23 @@ async def test_a_forged_non_ascii_token_is_refused_not_a_crash(
     )
     assert page.status_code == 403
     assert "页面已过期" in page.text
+
+
+async def test_directory_and_library_filters(client: AsyncClient, session: AsyncSession) -> None:
+    near = await make_expert(
+        session, name="李振华", disciplines=["机械工程"], seconded_district="邗江区", cohort_number=12
+    )
+    far = await make_expert(
+        session, name="王宏", disciplines=["机械工程"], seconded_district="仪征市", cohort_number=13
+    )
+    await make_achievement(session, near, title="主轴振动诊断", abstract="振动。", keywords=["振动"])
+
+    by_district = await client.get("/experts", params={"district": "邗江区", "discipline": "", "cohort": ""})
+    assert by_district.status_code == 200
+    assert near.name in by_district.text and far.name not in by_district.text
+    by_cohort = await client.get("/experts", params={"q": "", "cohort": "13"})
+    assert far.name in by_cohort.text and near.name not in by_cohort.text
+    everything = await client.get("/achievements", params={"q": "", "kind": "", "maturity": ""})
+    assert everything.status_code == 200 and "主轴振动诊断" in everything.text
+    patents = await client.get("/achievements", params={"kind": "standard"})
+    assert "主轴振动诊断" not in patents.text
