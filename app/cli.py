@@ -62,7 +62,8 @@ def demo() -> None:
     else:
         typer.echo(
             f"已加载演示数据：企业 {summary.enterprises} 家、工作室 {summary.studios} 个、专家 {summary.experts} 位、"
-            f"科技成果 {summary.achievements} 项、需求 {summary.orders} 条、账号 {summary.users} 个。"
+            f"科技成果 {summary.achievements} 项、需求 {summary.orders} 条、账号 {summary.users} 个，"
+            f"以及近一年的撮合记录（合作协议 {summary.agreements} 份）。"
         )
 
 

@@ -16,16 +16,18 @@ from app.accounts import service as account_service
 from app.accounts.models import UserRole
 from app.accounts.repository import UserRepository
 from app.accounts.schemas import UserCreate
+from app.accounts.security import Actor
 from app.achievements import service as achievement_service
 from app.achievements.schemas import AchievementCreate
 from app.clock import local_today, utcnow
 from app.db import create_engine
+from app.demo.history import play_history
 from app.enterprises import service as enterprise_service
 from app.enterprises.schemas import EnterpriseCreate
 from app.experts import service as expert_service
 from app.experts.schemas import ExpertCreate
 from app.orders import service as order_service
-from app.orders.models import OrderStatus
+from app.orders.models import Order, OrderStatus
 from app.orders.schemas import OrderCreate
 from app.studios import service as studio_service
 from app.studios.schemas import StudioCreate
@@ -50,6 +52,7 @@ class DemoSummary:
     achievements: int = 0
     orders: int = 0
     users: int = 0
+    agreements: int = 0
 
 
 def read_demo_data() -> dict[str, Any]:
@@ -123,8 +126,9 @@ async def load_demo_into(session: AsyncSession, *, show_progress: bool = False) 
                 achievements += 1
             advance()
 
+        orders = []
         for item in data["orders"]:
-            await _load_order(session, item, studio_ids)
+            orders.append(await _load_order(session, item, studio_ids))
             advance()
 
         users = [
@@ -149,9 +153,12 @@ async def load_demo_into(session: AsyncSession, *, show_progress: bool = False) 
                 expert_id=expert_ids[data["experts"][0]["key"]],
             ),
         ]
-        for user in users:
-            await account_service.create_user(session, None, user)
+        logins = {}
+        for key, user in zip(("admin", "enterprise", "expert"), users, strict=True):
+            logins[key] = Actor.of(await account_service.create_user(session, None, user))
             advance()
+        progress.update(task, description="演示一年的撮合与合作")
+        agreements = await play_history(session, orders, logins, DEMO_PASSWORD)
 
     summary = DemoSummary(
         enterprises=len(enterprise_ids),
@@ -160,12 +167,13 @@ async def load_demo_into(session: AsyncSession, *, show_progress: bool = False) 
         achievements=achievements,
         orders=len(data["orders"]),
         users=len(users),
+        agreements=agreements,
     )
     log.info("demo.loaded %s", summary)
     return summary
 
 
-async def _load_order(session: AsyncSession, item: dict[str, Any], studio_ids: dict[str, int]) -> None:
+async def _load_order(session: AsyncSession, item: dict[str, Any], studio_ids: dict[str, int]) -> Order:
     fields = {k: v for k, v in item.items() if k not in {"key", "studio", "status", "deadline_in_days"}}
     order = await order_service.post_order(
         session, None, OrderCreate(studio_id=studio_ids[item["studio"]], **fields)
@@ -179,3 +187,4 @@ async def _load_order(session: AsyncSession, item: dict[str, Any], studio_ids: d
         order.published_at = utcnow() - timedelta(days=max(1, 60 - int(item["deadline_in_days"]) // 3))
     await session.flush()
     await session.commit()
+    return order

@@ -126,6 +126,12 @@ def test_dashboard_screenshots_at_phone_and_desktop_width(
         # nothing wider than the screen: the page works at a phone's width
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
         page.screenshot(path=str(OUTPUT / f"dashboard-{name}.png"), full_page=True)
+    # printed, the menus, forms and buttons drop away and the figures stay
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="主菜单")).to_be_hidden()
+    expect(page.get_by_role("button", name="打印")).to_be_hidden()
+    expect(page.get_by_role("table", name="撮合漏斗")).to_be_visible()
+    page.pdf(path=str(OUTPUT / "dashboard-print.pdf"), format="A4")
     assert outside_requests == []
 
 
