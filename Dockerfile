@@ -3,6 +3,12 @@
 #   docker run --rm -e STUDIO_MATCH_DATABASE_URL=postgresql+asyncpg://user:pass@db/studio_match \
 #              -e STUDIO_MATCH_SECRET_KEY=... studio-match studio-match migrate      # once per release
 #   docker run -p 8000:8000 -e STUDIO_MATCH_DATABASE_URL=... -e STUDIO_MATCH_SECRET_KEY=... studio-match
+# the pages' front-end libraries (ECharts, htmx) from the npm registry, pinned by package-lock.json
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,10 +22,13 @@ WORKDIR /srv/studio-match
 # dependencies first, so code changes do not reinstall them
 COPY pyproject.toml README.md ./
 COPY app/__init__.py app/__init__.py
+COPY matching/__init__.py matching/__init__.py
 RUN pip install .  && pip uninstall -y studio-match
 
 COPY app app
+COPY matching matching
 COPY migrations migrations
+COPY --from=assets /assets/node_modules node_modules
 COPY alembic.ini ./
 # editable install: `studio-match migrate` finds migrations/ next to app/
 RUN pip install --no-deps -e . && chown -R app:app /srv/studio-match
