@@ -24,6 +24,7 @@ from app.agreements.schemas import (
 )
 from app.db import SessionDep
 from app.errors import DomainError
+from app.marketplace import service as marketplace_service
 from app.pagination import PageParams
 from app.routing import IdPath
 from app.web.deps import CsrfChecked, PageActor
@@ -206,5 +207,6 @@ async def terminate(
     """终止协议（须说明原因）."""
     return await _submit(
         request, session, actor, agreement_id, form="termination", model=Termination,
-        run=lambda data: agreement_service.terminate(session, actor, agreement_id, data.reason), done="terminated",
+        run=lambda data: marketplace_service.terminate_agreement(session, actor, agreement_id, data.reason),
+        done="terminated",
     )  # fmt: skip

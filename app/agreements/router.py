@@ -29,6 +29,7 @@ from app.agreements.schemas import (
 )
 from app.db import SessionDep
 from app.idempotency.service import IdempotencyKey
+from app.marketplace import service as marketplace_service
 from app.pagination import Page, PageDep
 from app.routing import IdPath, IdQuery
 
@@ -198,7 +199,7 @@ async def terminate(
     agreement_id: IdPath, body: Termination, session: SessionDep, actor: ActorDep
 ) -> AgreementRead:
     """End the agreement early."""
-    agreement = await agreement_service.terminate(session, actor, agreement_id, body.reason)
+    agreement = await marketplace_service.terminate_agreement(session, actor, agreement_id, body.reason)
     return await agreement_service.read_model(session, agreement)
 
 

@@ -541,10 +541,21 @@ async def confirm_delivery(
     return agreement
 
 
-async def terminate(session: AsyncSession, actor: Actor, agreement_id: int, reason: str) -> Agreement:
-    """End an agreement early with a reason (→ 已终止). Either party or an administrator."""
+async def end_agreement(
+    session: AsyncSession, actor: Actor, agreement_id: int, reason: str
+) -> tuple[Agreement, bool]:
+    """Stage the termination of an agreement (→ 已终止) in the caller's transaction.
+
+    Returns the agreement and whether it had taken effect (both signatures): one that never did gives
+    its order's slot back, which the marketplace does (``marketplace.service.terminate_agreement``).
+
+    Raises:
+        AgreementNotFound: not a party (nor an administrator).
+        AgreementTransitionInvalid: delivered or terminated already.
+    """
     agreement = await _lock_visible(session, actor, agreement_id)
     _require(agreement, TERMINABLE, "终止")
+    took_effect = agreement.status is AgreementStatus.IN_PROGRESS
     await apply_changes(
         session,
         actor=actor,
@@ -565,8 +576,7 @@ async def terminate(session: AsyncSession, actor: Actor, agreement_id: int, reas
         f"终止原因：{reason}",
         skip_side=side_of(actor, agreement),
     )
-    await session.commit()
-    return agreement
+    return agreement, took_effect
 
 
 # ---------------------------------------------------------------------------------------------- work logs

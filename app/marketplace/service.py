@@ -274,6 +274,37 @@ async def release_taking(session: AsyncSession, actor: Actor, taking_id: int, re
     return taking
 
 
+async def terminate_agreement(
+    session: AsyncSession, actor: Actor, agreement_id: int, reason: str
+) -> Agreement:
+    """End an agreement early with a reason (→ 已终止), either party or an administrator.
+
+    An agreement that never took effect (terminated as a draft or while waiting for signatures) gives
+    its slot back: the taking is released and a full order is open for takers again. One that took
+    effect keeps its slot: the work happened, and the order is closed or withdrawn by its enterprise.
+
+    Raises:
+        AgreementNotFound / AgreementTransitionInvalid: as for ``agreements.service.end_agreement``.
+    """
+    agreement, took_effect = await agreement_service.end_agreement(session, actor, agreement_id, reason)
+    if not took_effect:
+        repository = TakingRepository(session)
+        order = await repository.lock_order(agreement.order_id)
+        taking = await repository.of_expert(agreement.order_id, agreement.expert_id)
+        if order is not None and taking is not None and taking.status is TakingStatus.CONFIRMED:
+            await _release(session, actor, order, taking, f"协议未生效即终止：{reason}")
+            if order.status is OrderStatus.TAKEN:
+                await apply_changes(
+                    session,
+                    actor=actor,
+                    record=order,
+                    changes={"status": OrderStatus.PUBLISHED},
+                    action="order.reopened",
+                )
+    await session.commit()
+    return agreement
+
+
 async def order_view(session: AsyncSession, actor: Actor, order_id: int) -> OrderView:
     """What the order's page shows: proposals, takers and agreements to its enterprise (and admins);
     to an expert, their own proposal (an invitation) and taking.

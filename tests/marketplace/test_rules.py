@@ -1094,3 +1094,51 @@ async def test_every_transition_writes_an_audit_event_with_its_actor(
     assert released.before is not None and released.before["status"] == "pending"
     assert released.after is not None
     assert (released.after["status"], released.after["release_reason"]) == ("released", "时间冲突")
+
+
+# ---------------------------------------------------------------------------------------------- termination
+
+
+async def test_an_agreement_ended_before_it_took_effect_gives_the_slot_back(
+    client: AsyncClient, session: AsyncSession, auth: Auth
+) -> None:
+    m = await market(session, slots=1, experts=2)
+    first = await take(client, auth, m, m.experts[0])
+    confirmed = await client.post(f"{API}/takings/{first['id']}/confirm", headers=auth(m.owner))
+    assert confirmed.status_code == 201, confirmed.text
+    assert await order_status(session, m.order) is OrderStatus.TAKEN
+
+    ended = await client.post(
+        f"{API}/agreements/{confirmed.json()['id']}/termination",
+        json={"reason": "双方商定改期"},
+        headers=auth(m.owner),
+    )
+
+    assert ended.status_code == 200, ended.text
+    taking = await taking_row(session, first["id"])
+    assert taking.status is TakingStatus.RELEASED and "双方商定改期" in (taking.release_reason or "")
+    assert await order_status(session, m.order) is OrderStatus.PUBLISHED
+    assert "order.reopened" in await actions(session, "orders", m.order.id)
+    await take(client, auth, m, m.experts[1])  # the slot is free again
+
+
+async def test_an_agreement_that_took_effect_keeps_its_slot_when_ended(
+    client: AsyncClient, session: AsyncSession, auth: Auth
+) -> None:
+    from app.agreements.models import Agreement, AgreementStatus
+
+    m = await market(session, slots=1, experts=1)
+    first = await take(client, auth, m, m.experts[0])
+    confirmed = await client.post(f"{API}/takings/{first['id']}/confirm", headers=auth(m.owner))
+    agreement = await session.get(Agreement, confirmed.json()["id"])
+    assert agreement is not None
+    agreement.status = AgreementStatus.IN_PROGRESS  # as if both had signed
+    await session.flush()
+
+    ended = await client.post(
+        f"{API}/agreements/{agreement.id}/termination", json={"reason": "企业停产"}, headers=auth(m.owner)
+    )
+
+    assert ended.status_code == 200, ended.text
+    assert (await taking_row(session, first["id"])).status is TakingStatus.CONFIRMED
+    assert await order_status(session, m.order) is OrderStatus.TAKEN
