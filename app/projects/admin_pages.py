@@ -80,6 +80,7 @@ async def _round_page(
     experts, total_experts = await expert_service.list_experts(
         session, ExpertFilters(), PageParams(page=1, page_size=EXPERT_CHOICES), "name"
     )
+    expert_names = {x.id: x.name for x in experts}
     is_open = review_round.status is ReviewRoundStatus.OPEN
     # a form the page no longer shows (the round closed meanwhile) has its errors shown at the top
     shown = {"reviewer", "close", *(f"funding-{r.agreement_id}" for r in ranking)} if is_open else set()
@@ -88,9 +89,11 @@ async def _round_page(
         "is_open": is_open,
         "shown_forms": shown,
         "ranking": ranking,
+        "reviews": await project_service.round_reviews(session, actor, year),
         "catalogue": await project_service.catalogue(session, actor),
         "experts": experts,
         "more_experts": total_experts > len(experts),
+        "expert_names": expert_names,
         "decisions": list(FundingDecision),
         "errors": errors or {},
         "failed_form": form,

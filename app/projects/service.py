@@ -164,6 +164,19 @@ async def assign_reviewer(
     return review
 
 
+async def round_reviews(session: AsyncSession, actor: Actor, year: int) -> Sequence[ProjectReview]:
+    """Every reviewer assignment of a round, submitted or not (admin).
+
+    Raises:
+        ReviewRoundNotFound: no round that year.
+    """
+    _admin_only(actor)
+    repository = ReviewRoundRepository(session)
+    if await repository.by_year(year) is None:
+        raise ReviewRoundNotFound(year)
+    return await repository.reviews(year)
+
+
 async def my_reviews(session: AsyncSession, actor: Actor) -> Sequence[ProjectReview]:
     """The calling expert's review assignments, newest first."""
     if actor.role is not UserRole.EXPERT or actor.expert_id is None:

@@ -269,7 +269,13 @@ async def test_catalogue_review_ranking_funding_and_close_through_the_forms(
         reviewers, data={"csrf_token": token, "agreement_id": agreement_id, "expert_id": reviewer_id}
     )
     assert assigned.status_code == 303, assigned.text
-    assert "已安排评审专家" in (await client.get(assigned.headers["location"])).text
+    after_assignment = (await client.get(assigned.headers["location"])).text
+    assert "已安排评审专家" in after_assignment
+    # the round's page lists who reviews what, before any score is in
+    assert re.search(
+        r"<td data-label=\"评审专家\">王评审</td>\s*<td data-label=\"状态\"><span class=\"status\">待评审",
+        after_assignment,
+    )
 
     # the reviewer scores through the API (the expert's own pages are not the administrators')
     reviews = await client.get("/api/v1/me/reviews", headers=as_reviewer)
