@@ -39,13 +39,13 @@ async def _page(
     values: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
-    reviews = await project_service.my_reviews(session, actor)
+    tasks = await project_service.reviewer_tasks(session, actor)
     context = {
-        "reviews": reviews,
+        "tasks": tasks,
         "criteria": CRITERIA,
         "errors": errors or {},
         # an assignment not on this page (not the caller's): its error goes to the top of the page
-        "failed_review": failed if any(r.id == failed for r in reviews) else None,
+        "failed_review": failed if any(t.review.id == failed for t in tasks) else None,
         "values": values or {},
     }
     return render(request, "projects/my_reviews.html", context, status_code=status)

@@ -70,6 +70,15 @@ class Ranked:
     funding: ProjectFunding | None
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewerTask:
+    """A reviewer's assignment as their page shows it: the project's title and whether it can still be scored."""
+
+    review: ProjectReview
+    project_title: str
+    round_open: bool
+
+
 def review_total(review: ProjectReview) -> float:
     """The mean of a submitted review's four scores."""
     scores = (review.progress_score, review.technical_score, review.difficulty_score, review.benefit_score)
@@ -182,6 +191,15 @@ async def my_reviews(session: AsyncSession, actor: Actor) -> Sequence[ProjectRev
     if actor.role is not UserRole.EXPERT or actor.expert_id is None:
         raise Forbidden("只有专家账号有评审任务。")
     return await ReviewRoundRepository(session).reviews_of(actor.expert_id)
+
+
+async def reviewer_tasks(session: AsyncSession, actor: Actor) -> list[ReviewerTask]:
+    """The calling expert's assignments with each project's title and whether its round is still open."""
+    reviews = await my_reviews(session, actor)
+    repository = ReviewRoundRepository(session)
+    titles = await repository.titles([r.agreement_id for r in reviews])
+    open_years = {r.year for r in await repository.rounds() if r.status is ReviewRoundStatus.OPEN}
+    return [ReviewerTask(r, titles.get(r.agreement_id, ""), r.round_year in open_years) for r in reviews]
 
 
 async def submit_review(

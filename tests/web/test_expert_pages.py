@@ -345,3 +345,18 @@ async def test_the_notification_link_opens_the_assignment(client: AsyncClient, s
     page = await client.get(f"/reviews/{assignment.review_id}")
     assert page.status_code == 303
     assert page.headers["location"] == f"/my/reviews#review-{assignment.review_id}"
+
+
+async def test_a_closed_round_shows_the_project_but_no_form(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    from sqlalchemy import update
+
+    from app.projects.models import ReviewRound, ReviewRoundStatus
+
+    assignment = await assigned_review(client, session)
+    await session.execute(update(ReviewRound).values(status=ReviewRoundStatus.CLOSED))
+    page = await client.get("/my/reviews")
+    assert "本年度评审已结束" in page.text
+    assert f'action="/my/reviews/{assignment.review_id}"' not in page.text
+    assert "数控机床主轴振动诊断" in page.text  # the project is named by its order's title
