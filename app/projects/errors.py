@@ -113,3 +113,14 @@ class FundingDecisionsMissing(DomainError):
     def __init__(self, agreement_ids: list[int]) -> None:
         listed = "、".join(f"#{i}" for i in agreement_ids)
         super().__init__(f"以下项目还没有资助决定：协议 {listed}。请全部决定后再结束评审。")
+
+
+class ProjectEnded(DomainError):
+    """The project's agreement was terminated: it is neither reviewed nor funded any more."""
+
+    code, status, title = "project_ended", 409, "项目协议已终止"
+
+    def __init__(self, agreement_id: int) -> None:
+        super().__init__(
+            f"项目（协议 #{agreement_id}）的协议已终止，不能再安排评审或予以资助（可作“不予资助”决定）。"
+        )

@@ -33,6 +33,7 @@ from app.projects.errors import (
     FundingAmountRequired,
     FundingDecisionsMissing,
     ProjectAlreadyCatalogued,
+    ProjectEnded,
     ProjectNotCatalogued,
     ProjectNotEligible,
     ProjectNotRanked,
@@ -149,6 +150,8 @@ async def assign_reviewer(
     agreement = await agreement_service.lock_agreement(session, agreement_id)
     if agreement.catalogued_at is None:
         raise ProjectNotCatalogued()
+    if agreement.status not in CATALOGUE_STATUSES:
+        raise ProjectEnded(agreement.id)  # terminated after it entered the catalogue
     await expert_service.require_expert(session, expert_id)
     if agreement.expert_id == expert_id or await agreement_service.has_worked_with(
         session, expert_id, agreement.enterprise_id
@@ -252,6 +255,10 @@ async def decide_funding(
             raise ProjectNotRanked(item.agreement_id)
         if item.decision is FundingDecision.FUNDED and not item.amount:
             raise FundingAmountRequired(item.agreement_id)
+        if item.decision is FundingDecision.FUNDED:
+            agreement = await agreement_service.lock_agreement(session, item.agreement_id)
+            if agreement.status not in CATALOGUE_STATUSES:
+                raise ProjectEnded(agreement.id)
         funding = existing.get(item.agreement_id)
         before = snapshot(funding) if funding is not None else None
         if funding is None:

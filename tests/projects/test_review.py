@@ -841,3 +841,38 @@ async def test_closing_needs_every_ranked_project_decided_and_then_nothing_chang
     assert await session.scalar(select(func.count()).select_from(ProjectReview)) == 3
     # another year can still be opened
     await open_round(client, admin_h, YEAR + 1)
+
+
+async def test_a_project_terminated_after_cataloguing_is_neither_reviewed_nor_funded(
+    client: AsyncClient, session: AsyncSession, auth: Auth, admin: User
+) -> None:
+    admin_h = auth(admin)
+    p = await project(session, auth)
+    r = await reviewer(session, auth)
+    await open_round(client, admin_h)
+    await reviewed(client, admin_h, p, r)
+    stored = await session.get(Agreement, p.id)
+    assert stored is not None
+    stored.status = AgreementStatus.TERMINATED
+    await session.commit()
+    other = await reviewer(session, auth)
+
+    late = await client.post(
+        f"{API}/review-rounds/{YEAR}/reviewers",
+        json={"agreement_id": p.id, "expert_id": other.expert_id},
+        headers=admin_h,
+    )
+    funded = await client.post(
+        f"{API}/review-rounds/{YEAR}/funding",
+        json={"decisions": [{"agreement_id": p.id, "decision": "funded", "amount": 100_000}]},
+        headers=admin_h,
+    )
+    not_funded = await client.post(
+        f"{API}/review-rounds/{YEAR}/funding",
+        json={"decisions": [{"agreement_id": p.id, "decision": "not_funded"}]},
+        headers=admin_h,
+    )
+
+    assert_problem(late, 409, "project_ended")
+    assert_problem(funded, 409, "project_ended")
+    assert not_funded.status_code == 200, not_funded.text  # the round can still be closed
