@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -12,9 +11,7 @@ from app.config import Settings
 from app.dashboard import service as dashboard_service
 from app.dashboard.schemas import Dashboard, DashboardTable, ProposalRelevanceRead, RelevanceJudgement
 from app.db import SessionDep
-from app.routing import IdPath
-from app.transfer import service as transfer_service
-from app.transfer.xlsx import XLSX_MEDIA_TYPE
+from app.routing import XLSX_MEDIA_TYPE, IdPath, xlsx_download
 
 router = APIRouter(tags=["管理驾驶舱（管理员）"])
 
@@ -38,16 +35,6 @@ _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def _xlsx(file: transfer_service.XlsxFile) -> Response:
-    # as the transfer exports: an ASCII name for old clients, the Chinese one in UTF-8 (RFC 6266 / 5987)
-    disposition = f"attachment; filename=\"{file.ascii_filename}\"; filename*=UTF-8''{quote(file.filename)}"
-    return Response(
-        file.content,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
-    )
 
 
 @router.get("/dashboard", response_model=Dashboard, summary="管理驾驶舱（管理员）")
@@ -84,7 +71,7 @@ async def export_table(
         targets=settings.targets,
         strong_proposal_score=settings.strong_proposal_score,
     )
-    return _xlsx(file)
+    return xlsx_download(file)
 
 
 @router.put(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.orders.models import SLOT_HOLDING, Order, OrderTaking
+from app.orders.models import Order, OrderTaking
 from app.repository import Repository
 
 
@@ -28,13 +28,6 @@ class TakingRepository(Repository[OrderTaking]):
             .execution_options(populate_existing=True)
         )
         return await self.session.scalar(statement)
-
-    async def holding(self, order_id: int) -> int:
-        """How many takings hold a slot of the order."""
-        statement = select(func.count()).where(
-            OrderTaking.order_id == order_id, OrderTaking.status.in_(SLOT_HOLDING)
-        )
-        return int(await self.session.scalar(statement) or 0)
 
     async def of_expert(self, order_id: int, expert_id: int) -> OrderTaking | None:
         """The expert's taking of the order, if any (held or released)."""

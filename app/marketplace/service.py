@@ -399,7 +399,7 @@ async def _take(
     taking = await repository.of_expert(order.id, expert_id)
     if taking is not None and taking.status in SLOT_HOLDING:
         raise AlreadyTaking()
-    held = await repository.holding(order.id)
+    held = await order_service.slots_held(session, order.id)
     if held >= order.slots:
         raise OrderFull(order.slots)
     expert = await expert_service.require_expert(session, expert_id)

@@ -95,7 +95,7 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
         check_deadline(changes["deadline"])
     _check_budget(changes.get("budget_min", order.budget_min), changes.get("budget_max", order.budget_max))
     if "slots" in changes:
-        holding = await OrderRepository(session).holding(order.id)
+        holding = await slots_held(session, order.id)
         if changes["slots"] < holding:
             raise OrderSlotsBelowTakers(holding)
         if order.status is OrderStatus.PUBLISHED and changes["slots"] == holding:
@@ -181,3 +181,8 @@ async def enterprise_id_of(session: AsyncSession, order_id: int) -> int:
     if found is None:
         raise OrderNotFound(order_id)
     return found[1]
+
+
+async def slots_held(session: AsyncSession, order_id: int) -> int:
+    """How many takings hold a slot of the order (waiting for confirmation or confirmed)."""
+    return await OrderRepository(session).holding(order_id)

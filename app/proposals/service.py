@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -186,14 +187,26 @@ async def preview_experts(
         candidates = matcher.rank_experts(draft, k, today=today, require_evidence=True)
     except EmptyQueryError:
         return []
+    return await _previews(session, candidates, today, with_workloads=True)
+
+
+async def _previews(
+    session: AsyncSession,
+    candidates: Sequence[Candidate],
+    today: date,
+    *,
+    with_workloads: bool,
+    keep: Callable[[Expert], bool] = lambda _expert: True,
+) -> list[Preview]:
+    """The ranked candidates with their experts and Chinese reasons (experts ``keep`` turns down left out)."""
     experts = {
         e.id: e for e in await expert_service.experts_for_matching(session, [int(c.id) for c in candidates])
     }
-    workloads = await agreement_service.expert_workloads(session, list(experts))
+    workloads = await agreement_service.expert_workloads(session, list(experts)) if with_workloads else {}
     previews = []
     for candidate in candidates:
         expert = experts.get(int(candidate.id))
-        if expert is None:
+        if expert is None or not keep(expert):
             continue
         workload = workloads.get(expert.id, agreement_service.Workload())
         sentence = describe_expert(
@@ -319,17 +332,12 @@ async def search_experts(
         )
     except EmptyQueryError:
         return []
-    experts = {
-        e.id: e for e in await expert_service.experts_for_matching(session, [int(c.id) for c in candidates])
-    }
     wanted = normalise(discipline) if discipline else None
-    hits = []
-    for candidate in candidates:
-        expert = experts.get(int(candidate.id))
-        if expert is None or (cohort_number is not None and expert.cohort_number != cohort_number):
-            continue
-        if wanted and not any(wanted in normalise(d) for d in expert.disciplines):
-            continue
-        sentence = describe_expert(candidate, expert, today=local_today(), active=0, delivered=0)
-        hits.append(Preview(expert, candidate, sentence))
+
+    def matches_filters(expert: Expert) -> bool:
+        if cohort_number is not None and expert.cohort_number != cohort_number:
+            return False
+        return not wanted or any(wanted in normalise(d) for d in expert.disciplines)
+
+    hits = await _previews(session, candidates, local_today(), with_workloads=False, keep=matches_filters)
     return hits[:k]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from starlette.datastructures import UploadFile
@@ -13,11 +12,11 @@ from starlette.types import Message, Receive
 from app.accounts.deps import ActorDep
 from app.config import Settings
 from app.db import SessionDep
+from app.routing import XLSX_MEDIA_TYPE, xlsx_download
 from app.transfer import service as transfer_service
 from app.transfer.errors import UploadMalformed, UploadMissing, UploadTooLarge
 from app.transfer.schemas import ExportKind, ImportKind, ImportResult
-from app.transfer.service import Upload, XlsxFile
-from app.transfer.xlsx import XLSX_MEDIA_TYPE
+from app.transfer.service import Upload
 
 router = APIRouter(prefix="/admin", tags=["批量导入导出（管理员）"])
 
@@ -106,16 +105,6 @@ _UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-def _xlsx(file: XlsxFile) -> Response:
-    # RFC 6266 / RFC 5987: an ASCII name for old clients, the Chinese one in UTF-8 for the rest
-    disposition = f"attachment; filename=\"{file.ascii_filename}\"; filename*=UTF-8''{quote(file.filename)}"
-    return Response(
-        file.content,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
-    )
-
-
 @router.get(
     "/imports/{kind}/template",
     response_class=Response,
@@ -124,7 +113,7 @@ def _xlsx(file: XlsxFile) -> Response:
 )
 async def download_template(kind: ImportKind, actor: ActorDep) -> Response:
     """The XLSX template of an import: Chinese headers, an example row and a sheet explaining each column."""
-    return _xlsx(transfer_service.import_template(actor, kind))
+    return xlsx_download(transfer_service.import_template(actor, kind))
 
 
 @router.post(
@@ -149,4 +138,4 @@ async def import_sheet(
 )
 async def export_sheet(kind: ExportKind, session: SessionDep, actor: ActorDep) -> Response:
     """Orders, agreements, consultations, trainings or outcomes as an XLSX workbook with Chinese headers."""
-    return _xlsx(await transfer_service.export_sheet(session, actor, kind))
+    return xlsx_download(await transfer_service.export_sheet(session, actor, kind))

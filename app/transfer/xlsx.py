@@ -34,7 +34,6 @@ from app.errors import DomainError
 from app.labels import label
 from app.transfer.errors import FileNotXlsx, FileUnreadable, HeadersInvalid, SheetEmpty, TooManyRows
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # one import writes at most this many records; more belong in several files
 MAX_DATA_ROWS = 5000
 # rows scanned, blank ones included (a sheet can declare a million formatted but empty rows)
