@@ -7,15 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.config import Settings
 from app.db import SessionDep
 from app.errors import DomainError
 from app.transfer import service as transfer_service
-from app.transfer.errors import UploadMalformed, UploadMissing, UploadTooLarge
-from app.transfer.router import MULTIPART_ALLOWANCE, UPLOAD_FIELD, _bounded
+from app.transfer.router import read_bounded_upload
 from app.transfer.schemas import EXPORT_LAYOUTS, IMPORT_LAYOUTS, TEMPLATE_FILENAMES, ExportKind, ImportKind
 from app.transfer.service import Upload
 from app.transfer.xlsx import MAX_DATA_ROWS
@@ -91,38 +87,10 @@ async def upload_sheet(request: Request, kind: ImportKind, session: SessionDep, 
 
 
 async def read_page_upload(request: Request) -> Upload:
-    """The ``file`` part of an upload form, under ``Settings.max_upload_bytes``, after checking its CSRF field.
-
-    The bounds are ``app.transfer.router.read_upload``'s (a declared ``Content-Length`` over the cap is
-    refused unread, the streamed body is counted and cut off past it); that function drops the form's
-    other fields, so the page parses the body here once and checks the CSRF field of the same form.
+    """The ``file`` part of an upload form, within the API's bounds, after checking the form's CSRF field.
 
     Raises:
         CsrfFailed: the form carries no valid CSRF token.
         UploadTooLarge / UploadMalformed / UploadMissing: as the API.
     """
-    settings: Settings = request.app.state.settings
-    limit = settings.max_upload_bytes
-    body_limit = limit + MULTIPART_ALLOWANCE
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > body_limit:
-        raise UploadTooLarge(limit)
-    bounded = Request(request.scope, receive=_bounded(request.receive, body_limit, limit))
-    try:
-        form = await bounded.form(max_files=1, max_fields=10, max_part_size=MULTIPART_ALLOWANCE)
-    except StarletteHTTPException:  # Starlette's answer to a malformed multipart body
-        raise UploadMalformed() from None
-    try:
-        await check_csrf(bounded)  # reads the form parsed above: the body is not read twice
-        part = form.get(UPLOAD_FIELD)
-        if not isinstance(part, UploadFile) or (not part.filename and not part.size):
-            raise UploadMissing()  # a browser sends an empty part when no file was chosen
-        if part.size is not None and part.size > limit:
-            raise UploadTooLarge(limit)
-        content = await part.read(limit + 1)
-        filename = part.filename
-    finally:
-        await form.close()
-    if len(content) > limit:
-        raise UploadTooLarge(limit)
-    return Upload(filename=filename, content=content)
+    return await read_bounded_upload(request, check_form=check_csrf, empty_part_is_missing=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -28,12 +29,34 @@ MULTIPART_ALLOWANCE = 64 * 1024
 async def read_upload(request: Request, actor: ActorDep) -> Upload:
     """Read the ``file`` part of a multipart upload, refusing more than ``Settings.max_upload_bytes``.
 
-    A declared ``Content-Length`` over the limit is refused before any of the body is read; otherwise
-    the body is counted as it streams in and reading stops as soon as it passes the limit, so neither
-    memory nor the spool file ever holds more than the limit and the multipart envelope. Only an
-    administrator's upload is read at all.
+    Only an administrator's upload is read at all.
     """
     transfer_service.require_admin(actor)
+    return await read_bounded_upload(request)
+
+
+async def read_bounded_upload(
+    request: Request,
+    *,
+    check_form: Callable[[Request], Awaitable[None]] | None = None,
+    empty_part_is_missing: bool = False,
+) -> Upload:
+    """The ``file`` part of a multipart body, never more than ``Settings.max_upload_bytes``.
+
+    A declared ``Content-Length`` over the limit is refused before any of the body is read; otherwise
+    the body is counted as it streams in and reading stops as soon as it passes the limit, so neither
+    memory nor the spool file ever holds more than the limit and the multipart envelope.
+
+    Args:
+        request: the upload request.
+        check_form: run on the parsed form before the file is read (a page checks its CSRF field;
+            the body is parsed once).
+        empty_part_is_missing: a part with no name and no bytes counts as no file (what a browser
+            sends when none was chosen).
+
+    Raises:
+        UploadTooLarge / UploadMalformed / UploadMissing.
+    """
     settings: Settings = request.app.state.settings
     limit = settings.max_upload_bytes
     body_limit = limit + MULTIPART_ALLOWANCE
@@ -46,8 +69,12 @@ async def read_upload(request: Request, actor: ActorDep) -> Upload:
     except StarletteHTTPException:  # Starlette's answer to a malformed multipart body
         raise UploadMalformed() from None
     try:
+        if check_form is not None:
+            await check_form(bounded)
         part = form.get(UPLOAD_FIELD)
-        if not isinstance(part, UploadFile):
+        if not isinstance(part, UploadFile) or (
+            empty_part_is_missing and not part.filename and not part.size
+        ):
             raise UploadMissing()
         if part.size is not None and part.size > limit:
             raise UploadTooLarge(limit)
