@@ -69,38 +69,35 @@ def demo() -> None:
 
 @cli.command()
 def reindex() -> None:
-    """Refit the matcher on the whole database and write the index file that every worker loads."""
+    """Refit the matcher on the whole database and store it as the index version every worker loads."""
     from rich.progress import Progress
 
     from app.db import create_engine, create_sessionmaker
     from app.proposals import service as proposal_service
-    from app.proposals.index import MatcherIndex
 
     settings = get_settings()
     configure_logging(settings.log_level, "text")
 
-    async def run() -> str | None:
+    async def run() -> tuple[str, str] | None:
         engine = create_engine(settings.database_url)
         try:
-            index = MatcherIndex(Path(settings.matcher_path))
             with Progress() as progress:
-                task = progress.add_task("重建匹配索引", total=5)
+                task = progress.add_task("重建匹配索引", total=6)
 
                 def step(description: str) -> None:
                     progress.update(task, description=description, advance=1)
 
-                async with create_sessionmaker(engine)() as session:
-                    matcher = await proposal_service.rebuild_index(session, index, step)
-                progress.update(task, completed=5, description="完成")
-            return matcher.version_ if matcher else None
+                state = await proposal_service.build_index_version(create_sessionmaker(engine), step)
+                progress.update(task, completed=6, description="完成")
+            return (state.matcher.version_, state.label) if state.matcher else None
         finally:
             await engine.dispose()
 
-    version = asyncio.run(run())
-    if version is None:
+    built = asyncio.run(run())
+    if built is None:
         typer.echo("数据库中还没有专家，未生成索引。")
     else:
-        typer.echo(f"匹配索引已重建：{settings.matcher_path}（版本 {version}）。")
+        typer.echo(f"匹配索引已重建并存入数据库（版本 {built[0]}，状态 {built[1]}），各进程将自动切换。")
 
 
 @cli.command()

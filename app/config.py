@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     cookie_secure: bool = False
     sql_echo: bool = False
-    # the fitted matcher shared by workers; `studio-match reindex` rewrites it
-    matcher_path: str = "var/matcher.joblib"
+    # how often an idle worker reads the matcher's change feed (a ranking always reads it first)
+    matcher_poll_seconds: float = Field(default=2.0, gt=0)
     star_rating: StarRatingPolicy = StarRatingPolicy()
     targets: YearlyTargets = YearlyTargets()
     # a proposal scoring below this is not a "strong" one: fields whose orders get none are coverage gaps

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,7 +40,7 @@ from app.problems import router as problems_router
 from app.projects.admin_pages import router as projects_admin_pages
 from app.projects.pages import router as projects_pages
 from app.projects.router import router as projects_router
-from app.proposals.index import INDEX_INFO_KEY, MatcherIndex
+from app.proposals.index import MatcherIndex
 from app.proposals.pages import router as proposals_pages
 from app.proposals.router import router as proposals_router
 from app.studios.pages import router as studios_pages
@@ -64,13 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, echo=settings.sql_echo)
         app.state.engine = engine
-        # every request's session reports committed changes to the matcher index
-        app.state.sessionmaker = create_sessionmaker(engine, info={INDEX_INFO_KEY: app.state.matcher_index})
+        app.state.sessionmaker = create_sessionmaker(engine)
         log.info("app.started database=%s", engine.url.get_backend_name())
         await _warm_matcher(app)
+        poller = asyncio.create_task(_follow_feed(app.state.matcher_index, settings.matcher_poll_seconds))
         try:
             yield
         finally:
+            poller.cancel()
             # uvicorn waits for in-flight requests on SIGTERM before this runs; then connections close cleanly
             await engine.dispose()
             log.info("app.stopped")
@@ -82,7 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.matcher_index = MatcherIndex(Path(settings.matcher_path) if settings.matcher_path else None)
+    # the index reads through the app's own sessions (created in the lifespan), never a request's:
+    # a request's uncommitted writes must not leak into the state every request ranks with
+    app.state.matcher_index = MatcherIndex(lambda: app.state.sessionmaker())
     app.state.token_signer = TokenSigner(
         settings.secret_key.get_secret_value(), settings.session_max_age_seconds
     )
@@ -159,16 +163,27 @@ def _mount_static(app: FastAPI) -> None:
 
 
 async def _warm_matcher(app: FastAPI) -> None:
-    # build (or load) the index before the first request; a database that is not migrated yet
-    # must not stop the process from starting: /readyz reports that, and the index builds later
+    # load the stored index before the first request (or build the first one, one process at a
+    # time); a database that is not migrated yet must not stop the process from starting: /readyz
+    # reports that, and the index loads on the first ranking
     try:
-        async with app.state.sessionmaker() as session:
-            await app.state.matcher_index.current(session)
+        await app.state.matcher_index.current()
     except SQLAlchemyError:
         log.warning("matcher.warm_up_skipped reason=database_not_ready")
     except Exception:
         # the service must come up even if the index cannot be built now; the first ranking retries
         log.exception("matcher.warm_up_failed")
+
+
+async def _follow_feed(index: MatcherIndex, interval: float) -> None:
+    """Apply the change feed every ``interval`` seconds, so an idle worker is current when asked."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await index.refresh()
+        except Exception:
+            # the database may be restarting: the next round (or the next ranking) catches up
+            log.warning("matcher.refresh_failed", exc_info=True)
 
 
 def create_app_from_env() -> FastAPI:

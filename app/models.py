@@ -30,7 +30,14 @@ from app.projects.models import (
     ReviewRound,
     ReviewRoundStatus,
 )
-from app.proposals.models import Proposal, ProposalStatus
+from app.proposals.models import (
+    MatcherBuild,
+    MatcherBuildChunk,
+    MatcherBuildStatus,
+    MatcherChange,
+    Proposal,
+    ProposalStatus,
+)
 from app.studios.models import AssessmentKind, Studio, StudioAssessment, StudioKind, StudioStatus
 
 __all__ = [
@@ -50,6 +57,10 @@ __all__ = [
     "Expert",
     "FundingDecision",
     "IdempotencyRecord",
+    "MatcherBuild",
+    "MatcherBuildChunk",
+    "MatcherBuildStatus",
+    "MatcherChange",
     "Maturity",
     "NeedKind",
     "Notification",

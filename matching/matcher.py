@@ -9,6 +9,7 @@ top ``k`` as ``Candidate`` objects whose factors and shared terms explain the sc
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -263,6 +264,23 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             row = self.order_row_.pop(record_id, None)
             if row is not None:
                 self.order_active_[row] = False
+        return self
+
+    def fork(self) -> Matcher:
+        """A copy to change while other threads keep ranking on this one (swapped in by assignment)."""
+        check_is_fitted(self, "vectorizer_")
+        fork: Matcher = pickle.loads(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+        return fork
+
+    @property
+    def n_pending_changes(self) -> int:
+        """Changes made since the last fit or compaction (removed rows still held in memory)."""
+        check_is_fitted(self, "vectorizer_")
+        return len(self.expert_ids_) - len(self.expert_row_) + len(self.order_ids_) - len(self.order_row_)
+
+    def compact(self) -> Self:
+        """Drop removed rows for good (the vocabulary stays)."""
+        check_is_fitted(self, "vectorizer_")
         return self
 
     @property

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -17,6 +18,7 @@ from app.accounts.models import User, UserRole
 from app.config import Settings
 from app.db import create_engine, get_session
 from app.main import create_app
+from app.proposals.index import MatcherIndex, borrowed
 from tests.factories import bearer, make_user
 
 ADMIN_URL = os.environ.get(
@@ -80,10 +82,7 @@ def migrated_database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(migrated_database_url: str) -> Settings:
     """Settings pointing at the test database."""
-    # matcher_path="": the matcher index stays in memory, nothing is written into the checkout
-    return Settings(
-        database_url=migrated_database_url, public_url="http://testserver", log_format="text", matcher_path=""
-    )
+    return Settings(database_url=migrated_database_url, public_url="http://testserver", log_format="text")
 
 
 @pytest.fixture(scope="session")
@@ -110,15 +109,22 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         await outer.rollback()
 
 
-@pytest.fixture
-async def client(settings: Settings, session: AsyncSession) -> AsyncIterator[AsyncClient]:
-    """An HTTP client talking to an app whose requests share the test's session."""
+def app_on_session(settings: Settings, session: AsyncSession) -> FastAPI:
+    """An app whose requests (and matcher index) all use the test's session, so they see its rows."""
     app = create_app(settings)
 
     async def _test_session() -> AsyncIterator[AsyncSession]:
         yield session
 
     app.dependency_overrides[get_session] = _test_session
+    app.state.matcher_index = MatcherIndex(borrowed(session), concurrent=False)
+    return app
+
+
+@pytest.fixture
+async def client(settings: Settings, session: AsyncSession) -> AsyncIterator[AsyncClient]:
+    """An HTTP client talking to an app whose requests share the test's session."""
+    app = app_on_session(settings, session)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
 

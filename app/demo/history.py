@@ -35,7 +35,7 @@ from app.projects import service as project_service
 from app.projects.models import FundingDecision
 from app.projects.schemas import FundingItem, ReviewScores
 from app.proposals import service as proposal_service
-from app.proposals.index import MatcherIndex
+from app.proposals.index import MatcherIndex, borrowed
 
 DECLINE_REASONS = ("研究方向与需求不完全对口", "本学期教学任务重，时间冲突", "需求涉及的设备条件不足")
 # how many months before today each played order was published (a spread over the year)
@@ -89,7 +89,7 @@ async def play_history(
     session: AsyncSession, orders: Sequence[Order], logins: dict[str, Actor], password: str
 ) -> int:
     """Play the demo's activity on ``orders`` (published ones); returns how many agreements it made."""
-    index = MatcherIndex(None)
+    index = MatcherIndex(borrowed(session), concurrent=False)
     people = _Logins(session, password, logins["admin"], {}, {})
     if logins["expert"].expert_id is not None:
         people.experts[logins["expert"].expert_id] = logins["expert"]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.achievements.models import Achievement
 from app.experts.models import Expert
 from app.pagination import PageParams
 from app.repository import Repository, json_list_contains, text_contains
@@ -44,13 +42,6 @@ class ExpertRepository(Repository[Expert]):
         if ids is not None:
             statement = statement.where(Expert.id.in_(list(ids)))
         return (await self.session.scalars(statement)).all()
-
-    async def changed_since(self, moment: datetime) -> set[int]:
-        """Ids of experts whose profile or any achievement changed after ``moment``."""
-        experts = select(Expert.id).where(Expert.updated_at > moment)
-        achievements = select(Achievement.expert_id).where(Achievement.updated_at > moment)
-        rows = await self.session.scalars(experts.union(achievements))
-        return set(rows.all())
 
     async def list(
         self, filters: ExpertFilters, params: PageParams, sort: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,11 +96,6 @@ async def list_experts(
 async def experts_for_matching(session: AsyncSession, ids: Collection[int] | None = None) -> Sequence[Expert]:
     """Experts (all, or these ids) with their achievements, as the matcher indexes them."""
     return await ExpertRepository(session).with_achievements(ids)
-
-
-async def experts_changed_since(session: AsyncSession, moment: datetime) -> set[int]:
-    """Ids of experts whose profile or achievements changed after ``moment``."""
-    return await ExpertRepository(session).changed_since(moment)
 
 
 def _check_term(expert: Expert) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, or_, select
 
@@ -50,16 +49,22 @@ class OrderRepository(Repository[Order]):
             statement = statement.where(Order.id.in_(list(ids)))
         return (await self.session.scalars(statement)).all()
 
+    async def lock(self, order_id: int) -> Order | None:
+        """Load the order and lock its row until the transaction ends (``SELECT … FOR UPDATE``)."""
+        statement = (
+            select(Order)
+            .where(Order.id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(statement)
+
     async def holding(self, order_id: int) -> int:
         """How many takings hold a slot of the order."""
         statement = select(func.count()).where(
             OrderTaking.order_id == order_id, OrderTaking.status.in_(SLOT_HOLDING)
         )
         return int(await self.session.scalar(statement) or 0)
-
-    async def changed_since(self, moment: datetime) -> set[int]:
-        """Ids of orders changed after ``moment``."""
-        return set((await self.session.scalars(select(Order.id).where(Order.updated_at > moment))).all())
 
     async def get_with_enterprise(self, order_id: int) -> tuple[Order, int] | None:
         """Return the order and the id of the enterprise whose studio posted it."""

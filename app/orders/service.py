@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -132,9 +132,16 @@ async def orders_for_matching(session: AsyncSession, ids: Collection[int] | None
     return await OrderRepository(session).open_for_matching(ids)
 
 
-async def orders_changed_since(session: AsyncSession, moment: datetime) -> set[int]:
-    """Ids of orders changed after ``moment``."""
-    return await OrderRepository(session).changed_since(moment)
+async def lock_order(session: AsyncSession, order_id: int) -> Order:
+    """Lock the order's row until the transaction ends; work on the order after this call is serialised.
+
+    Raises:
+        OrderNotFound: no such order.
+    """
+    order = await OrderRepository(session).lock(order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    return order
 
 
 async def enterprise_of(session: AsyncSession, actor: Actor, order_id: int) -> tuple[Order, int]:

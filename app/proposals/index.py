@@ -1,183 +1,402 @@
-"""The service's matcher index: built from the database, kept fresh as records change, shared through a file.
+"""The matcher index every worker ranks with: one stored version, kept fresh through the database.
 
-Requests never fit: the index is built at start-up (or loaded from the file ``studio-match reindex``
-writes), and records changed since then are added to it before the next ranking, without a refit.
-Changes are noticed by a session hook: whatever a service commits about an expert, an achievement,
-an order or an agreement marks the matching records as changed.
+A fitted matcher is built by a job (``studio-match reindex``, the queue's nightly ``reindex``) and
+stored in the database (``matcher_builds``), so every worker on every machine loads the same
+version in seconds instead of fitting its own. Changes reach every worker through the change feed
+(``matcher_changes``): the transaction that changes an expert, an achievement, an agreement or an
+order also writes a feed row (the session hook at the bottom of this module). Before each ranking,
+and every few seconds in the background, a worker reads the rows after its cursor, loads the
+changed records, applies them off the event loop to a fork of its matcher and swaps the fork in by
+assignment: requests already ranking keep the matcher they started with. The cursor only moves
+once the fork is in place, so a failed apply is retried on the next read.
+
+The state a worker ranks with is named ``b<build>+c<last change applied>``; proposals store it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import io
 import logging
-import os
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 from itertools import chain
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import joblib
+from sqlalchemy import event, insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.clock import utcnow
-from app.experts import service as expert_service
 from app.models import Achievement, Agreement, Expert, Order
-from app.orders import service as order_service
+from app.proposals.models import MatcherBuild, MatcherChange
 from app.proposals.profiles import load_expert_profiles, load_open_orders
-from matching import Matcher
+from app.proposals.repository import FeedRow, MatcherStoreRepository
+from matching import ExpertProfile, Matcher, OrderText
+from matching.matcher import STATE_FORMAT
 
 log = logging.getLogger(__name__)
 
-INDEX_INFO_KEY = "matcher_index"
-_PENDING_INFO_KEY = "matcher_pending"
 Progress = Callable[[str], None]
+SessionSource = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+EXPERT, ORDER = "expert", "order"
+# stored builds are written in pieces of this size (one value per row stays far below 1 GB)
+CHUNK_BYTES = 8 * 1024 * 1024
+# builds kept besides the newest: a worker still loading an older one finds it
+BUILDS_KEPT = 3
+
+
+def borrowed(session: AsyncSession) -> SessionSource:
+    """A session source that hands out ``session`` itself and leaves it open (commands, tests).
+
+    Give it to ``MatcherIndex`` with ``concurrent=False``: one session serves one task at a time.
+    """
+
+    @asynccontextmanager
+    async def source() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    return source
+
+
+@dataclass(frozen=True, slots=True)
+class IndexState:
+    """What a worker ranks with: a matcher and the exact database state it reflects.
+
+    Attributes:
+        matcher: the fitted matcher (``None`` while there is no expert to match).
+        build_id: the stored build it started from (0: none stored).
+        watermark: the feed cursor (see ``MatcherStoreRepository``).
+        last_change: the highest feed id applied.
+        applied: feed ids at or above the watermark already applied (they are read again until the
+            watermark passes them, and must not be applied twice).
+    """
+
+    matcher: Matcher | None
+    build_id: int
+    watermark: int
+    last_change: int = 0
+    applied: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def label(self) -> str:
+        """The state's name, stored with proposals: ``b<build>+c<last change>``."""
+        return f"b{self.build_id}+c{self.last_change}"
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The records a group of feed rows asks to refresh, loaded from the database."""
+
+    experts: set[int]
+    orders: set[int]
+    profiles: list[ExpertProfile]
+    open_orders: list[OrderText]
 
 
 class MatcherIndex:
-    """Holds the fitted matcher of one process and keeps it in step with the database.
+    """Holds a process's ``IndexState`` and keeps it in step with the database.
 
     Args:
-        path: where the fitted matcher is shared between workers (``None``: kept in memory only).
+        sessions: where the index reads (and, when it must build one, writes): each call gives a
+            session. The app passes its session factory; commands and tests may lend one session.
+        compact_after: pending changes (delta rows and removed rows) after which the matcher is
+            compacted in the background, so memory stays flat however many edits arrive.
+        concurrent: run slow work (loading a newer build, compacting) in background tasks while
+            requests keep ranking. A lent session cannot serve two tasks at once: with ``False`` that
+            work runs at the end of the call that found it.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
-        self.matcher: Matcher | None = None
-        self.snapshot_at: datetime | None = None
-        self._file_mtime: float | None = None
-        self._changed_experts: set[int] = set()
-        self._changed_orders: set[int] = set()
+    def __init__(
+        self, sessions: SessionSource, *, compact_after: int = 2000, concurrent: bool = True
+    ) -> None:
+        self.sessions = sessions
+        self.compact_after = compact_after
+        self.concurrent = concurrent
+        self.state: IndexState | None = None
         self._lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
+        self._deferred: list[Coroutine[Any, Any, None]] = []
 
-    def mark_changed(self, experts: set[int], orders: set[int]) -> None:
-        """Note records whose committed changes the index has not seen yet."""
-        self._changed_experts |= experts
-        self._changed_orders |= orders
+    # ------------------------------------------------------------------ reading
 
-    async def current(self, session: AsyncSession) -> Matcher | None:
-        """The up-to-date matcher (``None`` while there is no expert to match)."""
+    async def current(self) -> IndexState:
+        """The state to rank with, with every change committed before this call applied.
+
+        Raises:
+            SQLAlchemyError: the database could not be read (the caller's error handling applies).
+        """
         async with self._lock:
-            stale = self.matcher is None or self._file_changed()
-            if stale and not await self._load_file(session):
-                await self._build(session)
-            if self.matcher is not None and (self._changed_experts or self._changed_orders):
-                await self._apply_changes(session)
-            return self.matcher
+            async with self.sessions() as session:
+                if self.state is None:
+                    self.state = await self._start(session)
+                await self._catch_up(session)
+        while self._deferred:
+            await self._deferred.pop(0)
+        assert self.state is not None
+        return self.state
 
-    async def rebuild(self, session: AsyncSession, progress: Progress | None = None) -> Matcher | None:
-        """Refit from scratch on the whole database and write the shared file (``studio-match reindex``)."""
+    async def refresh(self) -> None:
+        """Apply what the feed holds now (the background poller calls this every few seconds)."""
+        await self.current()
+
+    # ------------------------------------------------------------------ building
+
+    async def build(self, progress: Progress | None = None) -> IndexState:
+        """Fit a new matcher on the whole database, store it as the newest build and use it.
+
+        ``studio-match reindex`` and the queue's ``reindex`` job call this; workers load the result.
+        """
         async with self._lock:
-            await self._build(session, progress)
-            return self.matcher
+            async with self.sessions() as session:
+                store = MatcherStoreRepository(session)
+                await store.lock_builds()
+                try:
+                    state = await self._build_and_store(progress)
+                finally:
+                    await store.unlock_builds()
+                self.state = state
+                await self._catch_up(session)
+            return self.state
 
-    async def _build(self, session: AsyncSession, progress: Progress | None = None) -> None:
-        say = progress or (lambda _step: None)
-        snapshot_at = utcnow()  # taken first: a change made while we read is picked up later, not lost
-        say("读取专家与科技成果")
-        experts = await load_expert_profiles(session)
-        say("读取已发布的需求")
-        orders = await load_open_orders(session)
-        self._changed_experts.clear()
-        self._changed_orders.clear()
-        if not experts:
-            self.matcher, self.snapshot_at = None, snapshot_at
-            return
-        say(f"分词并建立索引（{len(experts)} 位专家、{len(orders)} 条需求）")
-        # fitting is CPU work: keep the event loop serving other requests meanwhile
-        self.matcher = await asyncio.to_thread(Matcher().fit, experts, orders)
-        self.snapshot_at = snapshot_at
-        log.info(
-            "matcher.built experts=%s orders=%s version=%s", len(experts), len(orders), self.matcher.version_
-        )
-        if self.path is not None:
-            say("写入索引文件")
-            self._save()
-
-    def _save(self) -> None:
-        assert self.path is not None and self.matcher is not None and self.snapshot_at is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # a staging name per process: several workers may build at the same start-up
-        staging = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        self.matcher.save(str(staging))
-        staging.replace(self.path)  # atomic: a worker never loads a half-written file
-        # the snapshot time goes second: a reader that sees the new matcher with the old time applies
-        # a few changes twice (harmless); the other way round it would miss some
-        meta_staging = staging.with_name(staging.name + ".json")
-        meta_staging.write_text(json.dumps({"snapshot_at": self.snapshot_at.isoformat()}))
-        meta_staging.replace(self._meta_path())
-        self._file_mtime = self.path.stat().st_mtime
-
-    def _meta_path(self) -> Path:
-        assert self.path is not None
-        return self.path.with_name(self.path.name + ".json")
-
-    def _file_changed(self) -> bool:
-        if self.path is None or not self.path.exists():
-            return False
-        return self._file_mtime is None or self.path.stat().st_mtime > self._file_mtime
-
-    async def _load_file(self, session: AsyncSession) -> bool:
-        if self.path is None or not self.path.exists() or not self._meta_path().exists():
-            return False
+    async def _start(self, session: AsyncSession) -> IndexState:
+        """Load the newest stored build, or build the first one (one process at a time does)."""
+        store = MatcherStoreRepository(session)
+        build = await store.latest_ready_build()
+        if build is not None:
+            try:
+                return await self._load(session, build)
+            except (SQLAlchemyError, OSError):
+                raise
+            except Exception:
+                # a payload this code cannot read (another matcher version, damaged): build afresh
+                log.warning("matcher.build_unreadable build=%s", build.id, exc_info=True)
+                return await self._build_and_store(None)
+        await store.lock_builds()
         try:
-            matcher = await asyncio.to_thread(Matcher.load, str(self.path))
-            snapshot_at = datetime.fromisoformat(json.loads(self._meta_path().read_text())["snapshot_at"])
+            # another process may have finished the first build while this one waited for the lock
+            build = await store.latest_ready_build()
+            if build is not None:
+                return await self._load(session, build)
+            return await self._build_and_store(None)
+        finally:
+            await store.unlock_builds()
+
+    async def _build_and_store(self, progress: Progress | None) -> IndexState:
+        say = progress or (lambda _step: None)
+        async with self.sessions() as reading:
+            own_transaction = not reading.in_transaction()
+            if own_transaction and reading.get_bind().dialect.name == "postgresql":
+                # one snapshot for the watermark and every read: nothing committed meanwhile is
+                # half-seen, and whatever the snapshot missed is after the watermark
+                await reading.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            store = MatcherStoreRepository(reading)
+            watermark, last_change = await store.build_watermark()
+            say("读取专家与科技成果")
+            experts = await load_expert_profiles(reading)
+            say("读取已发布的需求")
+            orders = await load_open_orders(reading)
+            if own_transaction:
+                await reading.rollback()  # read only: end the snapshot
+        if not experts:
+            say("数据库中还没有专家")
+            return IndexState(None, 0, watermark, last_change)
+        say(f"分词并建立索引（{len(experts)} 位专家、{len(orders)} 条需求）")
+        matcher = await asyncio.to_thread(Matcher().fit, experts, orders)
+        say("写入数据库")
+        payload = await asyncio.to_thread(_dump, matcher)
+        async with self.sessions() as writing:
+            store = MatcherStoreRepository(writing)
+            build = await store.add_build(
+                MatcherBuild(
+                    algorithm_version=matcher.version_,
+                    watermark=watermark,
+                    last_change_id=last_change,
+                    experts=len(experts),
+                    orders=len(orders),
+                ),
+                payload,
+                CHUNK_BYTES,
+            )
+            await store.prune(BUILDS_KEPT)
+            await writing.commit()
+        log.info(
+            "matcher.built build=%s experts=%s orders=%s bytes=%s version=%s",
+            build.id,
+            len(experts),
+            len(orders),
+            len(payload),
+            matcher.version_,
+        )
+        return IndexState(matcher, build.id, watermark, last_change)
+
+    async def _load(self, session: AsyncSession, build: MatcherBuild) -> IndexState:
+        payload = await MatcherStoreRepository(session).payload(build.id)
+        matcher = await asyncio.to_thread(_undump, payload)
+        log.info("matcher.loaded build=%s bytes=%s version=%s", build.id, len(payload), matcher.version_)
+        return IndexState(matcher, build.id, build.watermark, build.last_change_id)
+
+    # ------------------------------------------------------------------ applying the feed
+
+    async def _catch_up(self, session: AsyncSession) -> None:
+        state = self.state
+        assert state is not None
+        store = MatcherStoreRepository(session)
+        feed = await store.feed_after(state.watermark)
+        if feed.latest_build is not None and feed.latest_build > state.build_id:
+            # a newer build was stored (by the job or another process): load it in the background
+            # and keep ranking with this one until it is ready
+            self._in_background(self._switch_to(feed.latest_build))
+        fresh = [row for row in feed.changes if row.id not in state.applied]
+        matcher: Matcher | None
+        if fresh:
+            batch = await _load_batch(session, fresh)
+            if state.matcher is None:
+                # the first expert arrived after an empty start: fit from scratch
+                self.state = await self._build_and_store(None)
+                return
+            try:
+                matcher = await asyncio.to_thread(_apply, state.matcher, batch)
+            except Exception:
+                # rank with the state as it was; the cursor stays, so the next read tries again
+                log.exception("matcher.apply_failed changes=%s", len(fresh))
+                return
+            log.info(
+                "matcher.updated experts=%s orders=%s changes=%s",
+                len(batch.experts),
+                len(batch.orders),
+                len(fresh),
+            )
+        else:
+            matcher = state.matcher
+        # ids still at or above the watermark are read again next time: remember they are applied
+        applied = frozenset(
+            row.id for row in feed.changes if row.xid is not None and row.xid >= feed.watermark
+        )
+        last_change = max([state.last_change, *(row.id for row in fresh)])
+        self.state = IndexState(matcher, state.build_id, feed.watermark, last_change, applied)
+        if matcher is not None and matcher.n_pending_changes >= self.compact_after:
+            self._in_background(self._compact())
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` unless background work is under way already (one at a time per process)."""
+        if not self.concurrent:
+            if self._deferred:
+                work.close()
+            else:
+                self._deferred.append(work)
+            return
+        if self._background:
+            work.close()
+            return
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _switch_to(self, build_id: int) -> None:
+        try:
+            async with self.sessions() as session:
+                build = await MatcherStoreRepository(session).get_build(build_id)
+                if build is None:
+                    return
+                loaded = await self._load(session, build)
+            async with self._lock:
+                current = self.state
+                if current is not None and current.build_id >= build_id:
+                    return
+                self.state = loaded
+                async with self.sessions() as session:
+                    await self._catch_up(session)
         except Exception:
-            # a truncated or foreign file (any unpickling error) must not stop matching: rebuild instead
-            log.warning("matcher.file_unreadable path=%s", self.path, exc_info=True)
-            return False
-        self.matcher, self.snapshot_at = matcher, snapshot_at
-        self._file_mtime = self.path.stat().st_mtime
-        # whatever changed after the file was written is applied on top of it
-        self._changed_experts |= await expert_service.experts_changed_since(session, snapshot_at)
-        self._changed_orders |= await order_service.orders_changed_since(session, snapshot_at)
-        log.info("matcher.loaded path=%s version=%s", self.path, matcher.version_)
-        return True
+            log.warning("matcher.switch_failed build=%s", build_id, exc_info=True)
 
-    async def _apply_changes(self, session: AsyncSession) -> None:
-        assert self.matcher is not None
-        experts, orders = set(self._changed_experts), set(self._changed_orders)
-        self._changed_experts -= experts
-        self._changed_orders -= orders
-        profiles = await load_expert_profiles(session, experts) if experts else []
-        open_orders = await load_open_orders(session, orders) if orders else []
-        matcher = self.matcher
-        matcher.remove_experts(experts - {p.id for p in profiles})
-        if profiles:
-            matcher.add_experts(profiles)
-        matcher.remove_orders(orders - {o.id for o in open_orders})
-        if open_orders:
-            matcher.add_orders(open_orders)
-        log.info("matcher.updated experts=%s orders=%s", len(experts), len(orders))
+    async def _compact(self) -> None:
+        state = self.state
+        if state is None or state.matcher is None:
+            return
+        try:
+            compacted = await asyncio.to_thread(lambda: state.matcher.fork().compact())  # type: ignore[union-attr]
+        except Exception:
+            log.warning("matcher.compact_failed build=%s", state.build_id, exc_info=True)
+            return
+        async with self._lock:
+            current = self.state
+            if (
+                current is None
+                or current.build_id != state.build_id
+                or current.last_change != state.last_change
+            ):
+                # changes arrived while compacting: compact again later, from the newer state
+                return
+            self.state = IndexState(
+                compacted, current.build_id, current.watermark, current.last_change, current.applied
+            )
+        log.info("matcher.compacted build=%s", state.build_id)
 
 
-def _collect_changes(session: Session, _flush: UOWTransaction) -> None:
-    if session.info.get(INDEX_INFO_KEY) is None:
-        return
-    experts, orders = session.info.setdefault(_PENDING_INFO_KEY, (set(), set()))
-    for record in chain(session.new, session.dirty, session.deleted):
+async def _load_batch(session: AsyncSession, rows: Sequence[FeedRow]) -> _Batch:
+    experts = {row.entity_id for row in rows if row.entity == EXPERT}
+    orders = {row.entity_id for row in rows if row.entity == ORDER}
+    profiles = await load_expert_profiles(session, experts) if experts else []
+    open_orders = await load_open_orders(session, orders) if orders else []
+    return _Batch(experts, orders, profiles, open_orders)
+
+
+def _apply(matcher: Matcher, batch: _Batch) -> Matcher:
+    """A fork of ``matcher`` with the batch applied; ``matcher`` itself is left as it was."""
+    fork = matcher.fork()
+    fork.remove_experts(batch.experts - {p.id for p in batch.profiles})
+    if batch.profiles:
+        fork.add_experts(batch.profiles)
+    fork.remove_orders(batch.orders - {o.id for o in batch.open_orders})
+    if batch.open_orders:
+        fork.add_orders(batch.open_orders)
+    return fork
+
+
+def _dump(matcher: Matcher) -> bytes:
+    buffer = io.BytesIO()
+    joblib.dump(matcher, buffer, compress=1)
+    return buffer.getvalue()
+
+
+def _undump(payload: bytes) -> Matcher:
+    matcher = joblib.load(io.BytesIO(payload))
+    if not isinstance(matcher, Matcher):
+        raise TypeError("the stored build does not hold a Matcher")
+    if getattr(matcher, "state_format_", None) != STATE_FORMAT:
+        raise ValueError("the stored build was written by another version of the matcher")
+    return matcher
+
+
+# ---------------------------------------------------------------------------------------------- the hook
+
+
+def changed_records(records: Collection[object]) -> set[tuple[str, int]]:
+    """The feed rows a set of new, changed or deleted ORM records calls for."""
+    rows: set[tuple[str, int]] = set()
+    for record in records:
         if isinstance(record, Expert):
-            experts.add(record.id)
+            rows.add((EXPERT, record.id))
         elif isinstance(record, Achievement | Agreement):
-            experts.add(record.expert_id)  # a new achievement or agreement changes the expert's profile
+            # an achievement changes the expert's profile; an agreement the expert's workload
+            rows.add((EXPERT, record.expert_id))
         elif isinstance(record, Order):
-            orders.add(record.id)
+            rows.add((ORDER, record.id))
+    return {(entity, entity_id) for entity, entity_id in rows if entity_id is not None}
 
 
-def _publish_changes(session: Session) -> None:
-    pending: Any = session.info.pop(_PENDING_INFO_KEY, None)
-    index = session.info.get(INDEX_INFO_KEY)
-    if pending and isinstance(index, MatcherIndex):
-        index.mark_changed(*pending)
+def _write_feed(session: Session, _flush: UOWTransaction) -> None:
+    # after_flush still sees what the flush wrote; the rows go into the same transaction
+    rows = changed_records(list(chain(session.new, session.dirty, session.deleted)))
+    if rows:
+        session.connection().execute(
+            insert(MatcherChange),
+            [{"entity": entity, "entity_id": entity_id} for entity, entity_id in sorted(rows)],
+        )
 
 
-def _forget_changes(session: Session) -> None:
-    session.info.pop(_PENDING_INFO_KEY, None)
-
-
-event.listen(Session, "after_flush", _collect_changes)
-event.listen(Session, "after_commit", _publish_changes)
-event.listen(Session, "after_rollback", _forget_changes)
+event.listen(Session, "after_flush", _write_feed)

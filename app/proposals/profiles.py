@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,9 @@ from app.experts.models import Expert
 from app.orders import service as order_service
 from app.orders.models import Order
 from matching import AchievementText, ExpertProfile, OrderText
+
+# ids per statement when records are loaded by id (asyncpg refuses more than 32,767 parameters)
+ID_CHUNK = 5000
 
 
 def expert_profile(expert: Expert, workload: Workload | None = None) -> ExpertProfile:
@@ -55,12 +58,34 @@ def order_text(order: Order) -> OrderText:
 async def load_expert_profiles(
     session: AsyncSession, ids: Collection[int] | None = None
 ) -> list[ExpertProfile]:
-    """Profiles of all experts (or these ids), with their workloads."""
-    experts = await expert_service.experts_for_matching(session, ids)
-    workloads = await agreement_service.expert_workloads(session, [e.id for e in experts])
-    return [expert_profile(e, workloads.get(e.id)) for e in experts]
+    """Profiles of all experts (or these ids), with their workloads.
+
+    Ids go to the database in chunks: a driver takes at most 32,767 bind parameters per statement.
+    """
+    if ids is None:
+        experts = list(await expert_service.experts_for_matching(session))
+        workloads = await agreement_service.expert_workloads(session)
+        return [expert_profile(e, workloads.get(e.id)) for e in experts]
+    profiles = []
+    for chunk in chunked(sorted(ids), ID_CHUNK):
+        experts = list(await expert_service.experts_for_matching(session, chunk))
+        workloads = await agreement_service.expert_workloads(session, [e.id for e in experts])
+        profiles += [expert_profile(e, workloads.get(e.id)) for e in experts]
+    return profiles
 
 
 async def load_open_orders(session: AsyncSession, ids: Collection[int] | None = None) -> list[OrderText]:
     """Published orders (all, or these ids), the ones the matcher may recommend."""
-    return [order_text(o) for o in await order_service.orders_for_matching(session, ids)]
+    if ids is None:
+        return [order_text(o) for o in await order_service.orders_for_matching(session)]
+    return [
+        order_text(o)
+        for chunk in chunked(sorted(ids), ID_CHUNK)
+        for o in await order_service.orders_for_matching(session, chunk)
+    ]
+
+
+def chunked(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    """``ids`` in slices of at most ``size``."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -42,6 +42,7 @@ def _read(proposal: Proposal, expert: Expert) -> ProposalRead:
         score=proposal.score,
         status=proposal.status,
         matcher_version=proposal.matcher_version,
+        index_state=proposal.index_state,
         reasons=ReasonsRead.model_validate(proposal.reasons),
         created_at=proposal.created_at,
     )

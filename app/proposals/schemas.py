@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.orders.schemas import OrderRead
 from app.proposals.models import ProposalStatus
@@ -34,6 +34,7 @@ class ProposalRead(BaseModel):
     score: float
     status: ProposalStatus
     matcher_version: str
+    index_state: str = Field(description="排序时所用索引的确切状态：存储的索引版本 + 已应用的最后一条变更")
     reasons: ReasonsRead
     created_at: datetime
 

@@ -22,12 +22,12 @@ from app.labels import label
 from app.orders import service as order_service
 from app.orders.models import Order, OrderStatus
 from app.proposals.errors import ExpertTextEmpty, OrderNotOpen, OrderTextEmpty
-from app.proposals.index import MatcherIndex
+from app.proposals.index import IndexState, MatcherIndex, Progress, SessionSource
 from app.proposals.models import Proposal, ProposalStatus
 from app.proposals.profiles import load_expert_profiles, order_text
 from app.proposals.reasons import describe_expert, describe_order
 from app.proposals.repository import ProposalRepository
-from matching import Candidate, EmptyQueryError, Matcher, OrderText, normalise
+from matching import Candidate, EmptyQueryError, OrderText, normalise
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ async def propose_experts(
 
     Experts who declined the order are not proposed again; decisions already taken on earlier
     proposals (invited, accepted, declined) are kept; earlier suggestions that dropped out expire.
+    The answer is built from what was written: nothing is read after the commit.
 
     Args:
         session: the request session.
@@ -90,25 +91,28 @@ async def propose_experts(
     order = await _owned_order(session, actor, order_id)
     if order.status not in OPEN_STATUSES:
         raise OrderNotOpen(label(order.status))
-    proposed_now = await compute_proposals(session, index, actor, order, k)
+    proposed = await compute_proposals(session, index, actor, order, k)
     await session.commit()
-    log.info("proposals.computed order_id=%s count=%s", order.id, len(proposed_now))
-    rows = await ProposalRepository(session).for_order(order.id)
-    return [row for row in rows if row[0].expert_id in proposed_now]
+    log.info("proposals.computed order_id=%s count=%s", order.id, len(proposed))
+    return proposed
 
 
 async def compute_proposals(
     session: AsyncSession, index: MatcherIndex, actor: Actor | None, order: Order, k: int = 10
-) -> set[int]:
+) -> list[tuple[Proposal, Expert]]:
     """Rank experts for ``order`` and stage the top ``k`` as proposals, in the caller's transaction.
 
-    The caller has checked who may do this and commits. Returns the ids of the experts proposed now.
+    The order's row is locked first, so two computations for one order run one after the other
+    (the second updates the first's rows instead of inserting them again). The caller has checked
+    who may do this and commits. Returns the proposals made now, best first, with their experts.
 
     Raises:
         OrderTextEmpty: the order has no words to match.
     """
+    await order_service.lock_order(session, order.id)
     repository = ProposalRepository(session)
-    matcher = await index.current(session)
+    state = await index.current()
+    matcher = state.matcher
     candidates: list[Candidate] = []
     if matcher is not None:
         try:
@@ -124,9 +128,12 @@ async def compute_proposals(
     experts = {
         e.id: e for e in await expert_service.experts_for_matching(session, [int(c.id) for c in candidates])
     }
+    # the index may lag a moment behind a deletion: only experts still on record are proposed
+    candidates = [c for c in candidates if int(c.id) in experts]
     workloads = await agreement_service.expert_workloads(session, list(experts))
     existing = await repository.by_expert(order.id)
-    proposed_now: set[int] = set()
+    proposed: list[tuple[Proposal, Expert]] = []
+    version = matcher.version_ if matcher else ""
     for rank, candidate in enumerate(candidates, start=1):
         expert = experts[int(candidate.id)]
         workload = workloads.get(expert.id, agreement_service.Workload())
@@ -142,9 +149,11 @@ async def compute_proposals(
         proposal.rank = rank
         proposal.score = round(candidate.score, 6)
         proposal.reasons = reasons_payload(candidate, sentence)
-        proposal.matcher_version = matcher.version_ if matcher else ""
+        proposal.matcher_version = version
+        proposal.index_state = state.label
         proposal.created_at = utcnow()
-        proposed_now.add(expert.id)
+        proposed.append((proposal, expert))
+    proposed_now = {expert.id for _, expert in proposed}
     for expert_id, proposal in existing.items():
         if expert_id not in proposed_now and proposal.status is ProposalStatus.PROPOSED:
             proposal.status = ProposalStatus.EXPIRED
@@ -155,12 +164,9 @@ async def compute_proposals(
         action="order.proposals_computed",
         entity_type="orders",
         entity_id=order.id,
-        details={
-            "experts": [int(c.id) for c in candidates],
-            "matcher_version": matcher.version_ if matcher else "",
-        },
+        details={"experts": sorted(proposed_now), "matcher_version": version, "index_state": state.label},
     )
-    return proposed_now
+    return proposed
 
 
 async def preview_experts(
@@ -179,7 +185,7 @@ async def preview_experts(
     """
     if actor.role is UserRole.EXPERT:
         raise Forbidden("专家账号不能发布需求。")
-    matcher = await index.current(session)
+    matcher = (await index.current()).matcher
     if matcher is None:
         return []
     today = local_today()
@@ -241,7 +247,7 @@ async def recommend_orders(
     await expert_service.require_expert(session, expert_id)
     if not expert_service.can_manage(actor, expert_id):
         raise Forbidden("只能查看自己的推荐需求。")
-    matcher = await index.current(session)
+    matcher = (await index.current()).matcher
     if matcher is None or matcher.n_orders == 0:
         return []
     profiles = await load_expert_profiles(session, [expert_id])
@@ -260,11 +266,13 @@ async def recommend_orders(
     ]
 
 
-async def rebuild_index(
-    session: AsyncSession, index: MatcherIndex, progress: Callable[[str], None] | None = None
-) -> Matcher | None:
-    """Refit the matcher on the whole database and write the shared index file."""
-    return await index.rebuild(session, progress)
+async def build_index_version(sessions: SessionSource, progress: Progress | None = None) -> IndexState:
+    """Fit the matcher on the whole database and store it as the newest index version.
+
+    Every worker moves to it on its next read of the feed (``studio-match reindex``, the queue's
+    ``reindex`` job).
+    """
+    return await MatcherIndex(sessions).build(progress)
 
 
 async def _owned_order(session: AsyncSession, actor: Actor, order_id: int) -> Order:
@@ -319,7 +327,7 @@ async def search_experts(
     narrow the ranking."""
     if not query.strip():
         return []
-    matcher = await index.current(session)
+    matcher = (await index.current()).matcher
     if matcher is None:
         return []
     try:

@@ -23,8 +23,9 @@ from app.db import create_engine
 from app.main import create_app
 from app.marketplace import service as marketplace_service
 from app.orders.models import Order, OrderStatus, OrderTaking, TakingStatus
+from app.proposals.models import Proposal
 from tests.conftest import own_migrated_database
-from tests.factories import bearer, make_expert, make_order, make_studio, make_user
+from tests.factories import bearer, make_achievement, make_expert, make_order, make_studio, make_user
 
 API = "/api/v1"
 
@@ -92,6 +93,32 @@ async def test_twenty_experts_taking_a_one_slot_order_at_once(
     takings = await fresh_scalar(engine, select(func.count()).where(OrderTaking.order_id == order.id))
     assert takings == 1
     assert await fresh_scalar(engine, select(Order.status).where(Order.id == order.id)) == OrderStatus.TAKEN
+
+
+async def test_ranking_one_order_several_times_at_once_keeps_one_set_of_proposals(
+    race: tuple[AsyncClient, AsyncEngine, str],
+) -> None:
+    client, engine, secret = race
+
+    async def build(session: AsyncSession) -> tuple[Order, User]:
+        studio = await make_studio(session)
+        order = await make_order(session, studio)
+        for n in range(6):
+            expert = await make_expert(session, name=f"振动专家{n}", bio="数控机床主轴振动诊断与动平衡。")
+            await make_achievement(session, expert, title=f"主轴振动诊断方法{n}")
+        owner = await make_user(session, UserRole.ENTERPRISE, enterprise_id=studio.enterprise_id)
+        return order, owner
+
+    order, owner = await committed(engine, build)
+    answers = await asyncio.gather(
+        *(client.post(f"{API}/orders/{order.id}/proposals", headers=bearer(owner, secret)) for _ in range(6))
+    )
+
+    assert [a.status_code for a in answers] == [201] * 6, [a.text for a in answers if a.status_code != 201]
+    experts = {p["expert_id"] for p in answers[-1].json()}
+    assert len(experts) == 6
+    rows = await fresh_scalar(engine, select(func.count()).where(Proposal.order_id == order.id))
+    assert rows == 6
 
 
 async def pending_agreement(engine: AsyncEngine) -> tuple[Agreement, User, User]:

@@ -17,12 +17,11 @@ from app.agreements.models import Agreement, AgreementStatus
 from app.audit.models import AuditEvent
 from app.clock import local_today, utcnow
 from app.config import Settings
-from app.db import get_session
 from app.enterprises.models import Enterprise
-from app.main import create_app
 from app.notifications.models import Notification, NotificationKind
 from app.orders.models import OrderStatus
 from app.projects.models import ProjectFunding, ProjectReview
+from tests.conftest import app_on_session
 from tests.factories import make_expert, make_order, make_studio, make_user
 from tests.problems import Auth, assert_problem
 
@@ -166,12 +165,7 @@ async def request_over(session: AsyncSession) -> None:
 @pytest.fixture
 async def lenient(settings: Settings, session: AsyncSession) -> AsyncIterator[AsyncClient]:
     """A client that receives a 500 as a response instead of the server's exception."""
-    app = create_app(settings)
-
-    async def _test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app.dependency_overrides[get_session] = _test_session
+    app = app_on_session(settings, session)
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

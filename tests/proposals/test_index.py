@@ -1,11 +1,14 @@
-"""``MatcherIndex``: built once, kept fresh by the session hook without a refit, shared through a file."""
+"""``MatcherIndex`` inside one transaction: stored builds, the change feed, no refit between builds.
+
+These tests lend the index the test's own session, as the HTTP tests do: it sees the test's rows
+(uncommitted, rolled back afterwards). What crosses processes and transactions is in
+``test_index_shared.py``, on a database of its own with real commits.
+"""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
-from pathlib import Path
-
+import pytest
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
@@ -13,29 +16,31 @@ from app.accounts.security import Actor
 from app.achievements import service as achievement_service
 from app.achievements.models import AchievementKind
 from app.achievements.schemas import AchievementCreate
-from app.clock import utcnow
 from app.experts import service as expert_service
 from app.experts.models import Expert
 from app.experts.schemas import ExpertCreate, ExpertUpdate
 from app.orders.models import Order, OrderStatus
-from app.proposals.index import INDEX_INFO_KEY, MatcherIndex
+from app.proposals.index import IndexState, MatcherIndex, borrowed
+from app.proposals.models import MatcherBuild, MatcherBuildChunk, MatcherChange
 from app.proposals.profiles import load_expert_profiles, order_text
 from matching import Matcher
 from tests.factories import make_achievement, make_expert
 from tests.proposals.test_api import ACHIEVEMENTS, EXPERTS, ORDERS, make_catalogue, make_field_order
 
 
-def top_expert(matcher: Matcher, order: Order) -> int:
+def top_expert(matcher: Matcher | None, order: Order) -> int:
+    assert matcher is not None
     return int(matcher.rank_experts(order_text(order), 1)[0].id)
 
 
-async def ranked_orders(session: AsyncSession, matcher: Matcher, expert: Expert) -> list[int]:
+async def ranked_orders(session: AsyncSession, matcher: Matcher | None, expert: Expert) -> list[int]:
+    assert matcher is not None
     profile = (await load_expert_profiles(session, [expert.id]))[0]
     return [int(c.id) for c in matcher.rank_orders(profile, 10)]
 
 
 async def register_rice_expert(session: AsyncSession, admin: User) -> Expert:
-    """The rice expert, entered the way the service does it (so that the commit marks it changed)."""
+    """The rice expert, entered the way the service does it."""
     actor = Actor.of(admin)
     expert = await expert_service.register_expert(
         session, actor, ExpertCreate(title="教授", **EXPERTS["rice"])
@@ -49,10 +54,28 @@ async def register_rice_expert(session: AsyncSession, admin: User) -> Expert:
     return expert
 
 
-def indexed(session: AsyncSession, index: MatcherIndex) -> MatcherIndex:
-    """Let the session's commits report to ``index``, as the app's sessions do."""
-    session.info[INDEX_INFO_KEY] = index
-    return index
+async def first_state(session: AsyncSession) -> tuple[MatcherIndex, IndexState]:
+    index = MatcherIndex(borrowed(session), concurrent=False)
+    state = await index.current()
+    assert state.matcher is not None
+    return index, state
+
+
+# --- the feed --------------------------------------------------------------------------------------
+
+
+async def test_every_change_writes_a_feed_row_in_its_transaction(session: AsyncSession, admin: User) -> None:
+    before = await session.scalar(select(func.count()).select_from(MatcherChange))
+    rice = await register_rice_expert(session, admin)
+    order = await make_field_order(session, "rice")
+
+    rows = (await session.execute(select(MatcherChange.entity, MatcherChange.entity_id))).all()
+
+    assert ("expert", rice.id) in rows and ("order", order.id) in rows
+    assert len(rows) > (before or 0)
+    xids = await session.scalars(select(MatcherChange.xid).where(MatcherChange.entity_id == rice.id))
+    own = await session.scalar(text("SELECT pg_current_xact_id()::text::bigint"))
+    assert set(xids) == {own}  # the writing transaction's id, filled by the server
 
 
 # --- freshness without refit ------------------------------------------------------------------------
@@ -61,46 +84,28 @@ def indexed(session: AsyncSession, index: MatcherIndex) -> MatcherIndex:
 async def test_a_new_expert_is_ranked_without_a_refit(session: AsyncSession, admin: User) -> None:
     experts = await make_catalogue(session, skip={"rice"})
     rice_order = await make_field_order(session, "rice")
-    index = indexed(session, MatcherIndex())
-    matcher = await index.current(session)
-    assert matcher is not None
-    version, size = matcher.version_, matcher.n_experts
-    assert top_expert(matcher, rice_order) in {e.id for e in experts.values()}
+    index, state = await first_state(session)
+    assert top_expert(state.matcher, rice_order) in {e.id for e in experts.values()}
 
     rice = await register_rice_expert(session, admin)
-    fresh = await index.current(session)
+    fresh = await index.current()
 
-    assert fresh is matcher  # updated in place
-    assert fresh.version_ == version  # no refit
-    assert fresh.n_experts == size + 1
-    assert top_expert(fresh, rice_order) == rice.id
-    candidate = fresh.rank_experts(order_text(rice_order), 1)[0]
-    assert "稻飞虱" in candidate.shared_terms
-
-
-async def test_changes_reach_the_index_on_commit_not_on_flush(session: AsyncSession) -> None:
-    await make_catalogue(session, skip={"rice"})
-    rice_order = await make_field_order(session, "rice")
-    index = indexed(session, MatcherIndex())
-    matcher = await index.current(session)
-    assert matcher is not None
-
-    rice = await make_expert(session, **EXPERTS["rice"])
-    await make_achievement(session, rice, **ACHIEVEMENTS["rice"][0])
-    before_commit = top_expert(await index.current(session) or matcher, rice_order)
-    await session.commit()
-    after_commit = top_expert(await index.current(session) or matcher, rice_order)
-
-    assert before_commit != rice.id
-    assert after_commit == rice.id
+    assert fresh.build_id == state.build_id  # no refit: the same stored build, with the change applied
+    assert fresh.matcher is not state.matcher  # a fork was swapped in; the old one is untouched
+    assert fresh.matcher is not None and state.matcher is not None
+    assert fresh.matcher.version_ == state.matcher.version_
+    assert fresh.matcher.n_experts == state.matcher.n_experts + 1
+    assert state.matcher.n_experts == len(experts)
+    assert top_expert(fresh.matcher, rice_order) == rice.id
+    assert "稻飞虱" in fresh.matcher.rank_experts(order_text(rice_order), 1)[0].shared_terms
+    assert fresh.label != state.label and fresh.label.startswith(f"b{state.build_id}+c")
 
 
 async def test_an_edited_profile_is_reindexed(session: AsyncSession, admin: User) -> None:
     experts = await make_catalogue(session, skip={"rice"})
     rice_order = await make_field_order(session, "rice")
-    index = indexed(session, MatcherIndex())
-    matcher = await index.current(session)
-    assert matcher is not None and top_expert(matcher, rice_order) != experts["cnc"].id
+    index, state = await first_state(session)
+    assert top_expert(state.matcher, rice_order) != experts["cnc"].id
 
     await expert_service.update_expert_profile(
         session,
@@ -108,27 +113,25 @@ async def test_an_edited_profile_is_reindexed(session: AsyncSession, admin: User
         experts["cnc"].id,
         ExpertUpdate(bio="转向水稻稻飞虱绿色防控与精准施药研究。", disciplines=["植物保护"]),
     )
-    fresh = await index.current(session)
+    fresh = await index.current()
 
-    assert fresh is not None and fresh.version_ == matcher.version_
-    assert top_expert(fresh, rice_order) == experts["cnc"].id
+    assert fresh.build_id == state.build_id
+    assert top_expert(fresh.matcher, rice_order) == experts["cnc"].id
 
 
 async def test_a_closed_order_leaves_the_recommendations(session: AsyncSession) -> None:
     experts = await make_catalogue(session)
     orders = {key: await make_field_order(session, key) for key in ORDERS}
-    index = indexed(session, MatcherIndex())
-    matcher = await index.current(session)
-    assert matcher is not None and matcher.n_orders == len(ORDERS)
-    assert (await ranked_orders(session, matcher, experts["cooking"]))[0] == orders["cooking"].id
+    index, state = await first_state(session)
+    assert state.matcher is not None and state.matcher.n_orders == len(ORDERS)
+    assert (await ranked_orders(session, state.matcher, experts["cooking"]))[0] == orders["cooking"].id
 
     orders["cooking"].status = OrderStatus.CLOSED
     await session.commit()
-    fresh = await index.current(session)
+    fresh = await index.current()
 
-    assert fresh is not None and fresh.version_ == matcher.version_
-    assert fresh.n_orders == len(ORDERS) - 1
-    remaining = await ranked_orders(session, fresh, experts["cooking"])
+    assert fresh.matcher is not None and fresh.matcher.n_orders == len(ORDERS) - 1
+    remaining = await ranked_orders(session, fresh.matcher, experts["cooking"])
     assert orders["cooking"].id not in remaining
     assert set(remaining) == {o.id for key, o in orders.items() if key != "cooking"}
 
@@ -137,192 +140,141 @@ async def test_a_published_draft_joins_the_recommendations(session: AsyncSession
     experts = await make_catalogue(session)
     others = [await make_field_order(session, key) for key in ("welding", "chips")]
     draft = await make_field_order(session, "rice", status=OrderStatus.DRAFT)
-    index = indexed(session, MatcherIndex())
-    matcher = await index.current(session)
-    assert matcher is not None
-    assert draft.id not in await ranked_orders(session, matcher, experts["rice"])
+    index, state = await first_state(session)
+    assert draft.id not in await ranked_orders(session, state.matcher, experts["rice"])
 
     draft.status = OrderStatus.PUBLISHED
     await session.commit()
-    fresh = await index.current(session)
+    fresh = await index.current()
 
-    assert fresh is not None and fresh.n_orders == len(others) + 1
-    assert (await ranked_orders(session, fresh, experts["rice"]))[0] == draft.id
+    assert fresh.matcher is not None and fresh.matcher.n_orders == len(others) + 1
+    assert (await ranked_orders(session, fresh.matcher, experts["rice"]))[0] == draft.id
+
+
+async def test_a_deleted_expert_is_never_ranked(session: AsyncSession) -> None:
+    await make_catalogue(session)
+    welding_order = await make_field_order(session, "welding")
+    welder = await make_expert(session, name="临时专家", bio="船舶焊接变形控制与焊接残余应力研究。")
+    index, state = await first_state(session)
+    assert welder.id in {int(c.id) for c in state.matcher.rank_experts(order_text(welding_order), 10)}  # type: ignore[union-attr]
+
+    await session.delete(welder)
+    await session.flush()
+    fresh = await index.current()
+
+    assert fresh.matcher is not None
+    assert welder.id not in {int(c.id) for c in fresh.matcher.rank_experts(order_text(welding_order), 10)}
 
 
 async def test_without_experts_there_is_no_matcher_until_one_is_entered(
     session: AsyncSession, admin: User
 ) -> None:
     rice_order = await make_field_order(session, "rice")
-    index = indexed(session, MatcherIndex())
+    index = MatcherIndex(borrowed(session), concurrent=False)
 
-    assert await index.current(session) is None
+    assert (await index.current()).matcher is None
 
     rice = await register_rice_expert(session, admin)
-    matcher = await index.current(session)
 
-    assert matcher is not None and top_expert(matcher, rice_order) == rice.id
-
-
-async def test_a_rebuild_refits_with_a_new_version(session: AsyncSession, admin: User) -> None:
-    await make_catalogue(session, skip={"rice"})
-    rice_order = await make_field_order(session, "rice")
-    index = indexed(session, MatcherIndex())
-    matcher = await index.current(session)
-    assert matcher is not None
-    rice = await register_rice_expert(session, admin)
-    steps: list[str] = []
-
-    rebuilt = await index.rebuild(session, steps.append)
-
-    assert rebuilt is not None and rebuilt is not matcher
-    assert rebuilt.version_ != matcher.version_
-    assert top_expert(rebuilt, rice_order) == rice.id
-    assert steps and all(step for step in steps)
-    assert await index.current(session) is rebuilt
+    assert top_expert((await index.current()).matcher, rice_order) == rice.id
 
 
-# --- sharing through a file -----------------------------------------------------------------------
+# --- stored builds ------------------------------------------------------------------------------------
 
 
-async def test_a_rebuild_writes_the_file_that_another_worker_loads(
-    session: AsyncSession, tmp_path: Path
-) -> None:
+async def test_a_build_is_stored_and_another_worker_loads_it(session: AsyncSession) -> None:
     experts = await make_catalogue(session)
     welding_order = await make_field_order(session, "welding")
-    path = tmp_path / "matcher.joblib"
-    writer = MatcherIndex(path)
     steps: list[str] = []
 
-    written = await writer.rebuild(session, steps.append)
+    built = await MatcherIndex(borrowed(session), concurrent=False).build(steps.append)
 
-    assert written is not None
-    assert path.is_file()
-    sidecar = path.with_name("matcher.joblib.json")
-    snapshot_at = datetime.fromisoformat(json.loads(sidecar.read_text())["snapshot_at"])
-    assert snapshot_at.tzinfo is not None and abs(utcnow() - snapshot_at) < timedelta(minutes=5)
-    assert writer.snapshot_at == snapshot_at
-    assert not path.with_suffix(".tmp").exists()
-    assert "写入索引文件" in steps
+    stored = await session.get(MatcherBuild, built.build_id)
+    assert stored is not None and stored.status == "ready" and stored.size_bytes > 0
+    assert stored.experts == len(experts) and stored.orders == 1
+    chunks = await session.scalar(
+        select(func.count()).select_from(MatcherBuildChunk).where(MatcherBuildChunk.build_id == stored.id)
+    )
+    assert chunks and chunks >= 1
+    assert "写入数据库" in steps and all(steps)
 
-    reader = MatcherIndex(path)
-    loaded = await reader.current(session)
+    other = await MatcherIndex(
+        borrowed(session), concurrent=False
+    ).current()  # another worker starting: loads, no fit
 
-    assert loaded is not None and loaded is not written  # read from the file
-    assert loaded.version_ == written.version_
-    assert loaded.n_experts == written.n_experts and loaded.n_orders == written.n_orders
-    assert top_expert(loaded, welding_order) == experts["welding"].id
-    assert await writer.current(session) is written  # its own file is not reloaded
+    assert other.build_id == built.build_id
+    assert other.matcher is not None and built.matcher is not None and other.matcher is not built.matcher
+    assert other.matcher.version_ == built.matcher.version_
+    assert top_expert(other.matcher, welding_order) == experts["welding"].id
 
 
-async def test_records_changed_after_the_snapshot_are_applied_on_load(
-    session: AsyncSession, tmp_path: Path
-) -> None:
+async def test_a_new_build_replaces_the_old_one_in_every_worker(session: AsyncSession, admin: User) -> None:
+    await make_catalogue(session, skip={"rice"})
+    rice_order = await make_field_order(session, "rice")
+    worker, first = await first_state(session)
+    rice = await register_rice_expert(session, admin)
+
+    rebuilt = await MatcherIndex(
+        borrowed(session), concurrent=False
+    ).build()  # `studio-match reindex`, or the job
+    assert rebuilt.build_id > first.build_id
+    assert rebuilt.matcher is not None and first.matcher is not None
+    assert rebuilt.matcher.version_ != first.matcher.version_  # refitted on a new corpus
+
+    moved = await worker.current()  # sees the new build and moves to it
+
+    assert moved.build_id == rebuilt.build_id
+    assert top_expert(moved.matcher, rice_order) == rice.id
+
+
+async def test_changes_after_a_build_are_applied_on_load(session: AsyncSession) -> None:
     experts = await make_catalogue(session, skip={"rice"})
     rice_order = await make_field_order(session, "rice")
     cooking_order = await make_field_order(session, "cooking")
-    path = tmp_path / "matcher.joblib"
-    written = await MatcherIndex(path).rebuild(session)
-    assert written is not None and top_expert(written, rice_order) != experts["cnc"].id
-    # after the snapshot, with no hook to report it: the cooking expert turns to rice, the order closes
+    built = await MatcherIndex(borrowed(session), concurrent=False).build()
+    assert top_expert(built.matcher, rice_order) != experts["cooking"].id
     cook = experts["cooking"]
     cook.bio, cook.disciplines = "转向水稻稻飞虱绿色防控与精准施药研究。", ["植物保护"]
-    cook.updated_at = utcnow() + timedelta(hours=1)
     cooking_order.status = OrderStatus.CLOSED
-    await session.flush()
-
-    loaded = await MatcherIndex(path).current(session)
-
-    assert loaded is not None and loaded.version_ == written.version_  # loaded, not refitted
-    assert top_expert(loaded, rice_order) == cook.id
-    assert cooking_order.id not in await ranked_orders(session, loaded, cook)
-    assert loaded.n_orders == written.n_orders - 1
-
-
-async def test_an_expert_added_after_the_snapshot_is_applied_on_load(
-    session: AsyncSession, tmp_path: Path
-) -> None:
-    await make_catalogue(session, skip={"rice"})
-    rice_order = await make_field_order(session, "rice")
-    path = tmp_path / "matcher.joblib"
-    written = await MatcherIndex(path).rebuild(session)
-    assert written is not None
-    rice = await make_expert(session, **EXPERTS["rice"])
-    await make_achievement(session, rice, **ACHIEVEMENTS["rice"][0])
-
-    loaded = await MatcherIndex(path).current(session)
-
-    assert loaded is not None and loaded.n_experts == written.n_experts + 1
-    assert top_expert(loaded, rice_order) == rice.id
-
-
-async def test_a_rewritten_file_is_reloaded(session: AsyncSession, tmp_path: Path) -> None:
-    await make_catalogue(session, skip={"rice"})
-    rice_order = await make_field_order(session, "rice")
-    path = tmp_path / "matcher.joblib"
-    await MatcherIndex(path).rebuild(session)
-    reader = MatcherIndex(path)
-    first = await reader.current(session)
-    assert first is not None
-    rice = await make_expert(session, **EXPERTS["rice"])
+    rice = await make_expert(
+        session, name="新来的专家", **{k: v for k, v in EXPERTS["rice"].items() if k != "name"}
+    )
     await make_achievement(session, rice, **ACHIEVEMENTS["rice"][0])
     await session.flush()
 
-    rewritten = await MatcherIndex(path).rebuild(session)  # `studio-match reindex` in another process
-    reloaded = await reader.current(session)
+    loaded = await MatcherIndex(borrowed(session), concurrent=False).current()
 
-    assert rewritten is not None and reloaded is not None
-    assert reloaded is not first and reloaded.version_ == rewritten.version_ != first.version_
-    assert top_expert(reloaded, rice_order) == rice.id
+    assert loaded.build_id == built.build_id  # loaded, not refitted
+    assert loaded.matcher is not None and built.matcher is not None
+    assert loaded.matcher.n_orders == built.matcher.n_orders - 1
+    assert loaded.matcher.n_experts == built.matcher.n_experts + 1
+    ranked = {int(c.id) for c in loaded.matcher.rank_experts(order_text(rice_order), 2)}
+    assert ranked == {cook.id, rice.id}
+    assert cooking_order.id not in await ranked_orders(session, loaded.matcher, cook)
 
 
-async def test_a_garbage_file_falls_back_to_a_build(session: AsyncSession, tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+async def test_an_unreadable_build_falls_back_to_a_new_one(session: AsyncSession, damage: str) -> None:
     experts = await make_catalogue(session)
     welding_order = await make_field_order(session, "welding")
-    path = tmp_path / "matcher.joblib"
-    await MatcherIndex(path).rebuild(session)
-    path.write_bytes("这不是索引文件".encode())
+    built = await MatcherIndex(borrowed(session), concurrent=False).build()
+    chunk = MatcherBuildChunk.__table__
+    if damage == "garbage":
+        await session.execute(update(chunk).values(data="这不是索引".encode()))
+    else:  # e.g. a restore that stopped halfway
+        await session.execute(update(chunk).values(data=func.substring(chunk.c.data, 1, 200)))
 
-    matcher = await MatcherIndex(path).current(session)
+    state = await MatcherIndex(borrowed(session), concurrent=False).current()
 
-    assert matcher is not None
-    assert top_expert(matcher, welding_order) == experts["welding"].id
+    assert state.build_id > built.build_id
+    assert top_expert(state.matcher, welding_order) == experts["welding"].id
 
 
-async def test_a_truncated_file_falls_back_to_a_build(session: AsyncSession, tmp_path: Path) -> None:
-    # e.g. a disk that filled up while the file was copied to another worker's machine
+async def test_experts_load_in_chunks_beyond_the_drivers_parameter_limit(session: AsyncSession) -> None:
+    # asyncpg refuses a statement with more than 32,767 parameters: 40,000 ids must still load
     experts = await make_catalogue(session)
-    welding_order = await make_field_order(session, "welding")
-    path = tmp_path / "matcher.joblib"
-    await MatcherIndex(path).rebuild(session)
-    data = path.read_bytes()
-    crashed: list[str] = []
+    wanted = set(range(10**9, 10**9 + 40_000)) | {e.id for e in experts.values()}
 
-    for percent in range(5, 100, 5):
-        path.write_bytes(data[: len(data) * percent // 100])
-        try:
-            matcher = await MatcherIndex(path).current(session)
-        except Exception as error:  # every way of failing is collected and reported
-            crashed.append(f"{percent}%: {type(error).__module__}.{type(error).__name__}")
-            continue
-        assert matcher is not None
-        assert top_expert(matcher, welding_order) == experts["welding"].id
+    profiles = await load_expert_profiles(session, wanted)
 
-    assert not crashed, crashed
-
-
-async def test_a_file_without_its_sidecar_is_not_trusted(session: AsyncSession, tmp_path: Path) -> None:
-    await make_catalogue(session, skip={"rice"})
-    rice_order = await make_field_order(session, "rice")
-    path = tmp_path / "matcher.joblib"
-    written = await MatcherIndex(path).rebuild(session)
-    assert written is not None
-    path.with_name("matcher.joblib.json").unlink()
-    rice = await make_expert(session, **EXPERTS["rice"])
-    await make_achievement(session, rice, **ACHIEVEMENTS["rice"][0])
-
-    matcher = await MatcherIndex(path).current(session)
-
-    # without the snapshot time the changes since cannot be known: the index is built afresh
-    assert matcher is not None and matcher.version_ != written.version_
-    assert top_expert(matcher, rice_order) == rice.id
+    assert {p.id for p in profiles} == {e.id for e in experts.values()}

@@ -19,11 +19,10 @@ from app.accounts.models import User, UserRole
 from app.audit.models import AuditEvent
 from app.clock import local_today
 from app.config import Settings, StarRatingPolicy
-from app.db import get_session
-from app.main import create_app
 from app.studios.models import AssessmentKind, Studio, StudioAssessment, StudioStatus
 from app.studios.rating import rate, stars_for
 from app.studios.schemas import AssessmentCreate
+from tests.conftest import app_on_session
 from tests.factories import make_enterprise, make_studio, make_user
 from tests.problems import CJK, Auth, assert_problem, count
 
@@ -88,12 +87,7 @@ async def audit_actions(session: AsyncSession, entity_type: str, entity_id: int)
 @pytest.fixture
 async def expert_only_client(settings: Settings, session: AsyncSession) -> AsyncIterator[AsyncClient]:
     """A client for an app configured with the ``EXPERT_ONLY`` policy, sharing the test's session."""
-    app = create_app(settings.model_copy(update={"star_rating": EXPERT_ONLY}))
-
-    async def _test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app.dependency_overrides[get_session] = _test_session
+    app = app_on_session(settings.model_copy(update={"star_rating": EXPERT_ONLY}), session)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
 

@@ -9,8 +9,7 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db import get_session
-from app.main import create_app
+from tests.conftest import app_on_session
 
 SMALL_CAP = 64 * 1024
 
@@ -18,11 +17,6 @@ SMALL_CAP = 64 * 1024
 @pytest.fixture
 async def small_client(settings: Settings, session: AsyncSession) -> AsyncIterator[AsyncClient]:
     """Like ``client``, but its app refuses uploads over ``SMALL_CAP`` bytes."""
-    app = create_app(settings.model_copy(update={"max_upload_bytes": SMALL_CAP}))
-
-    async def _test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app.dependency_overrides[get_session] = _test_session
+    app = app_on_session(settings.model_copy(update={"max_upload_bytes": SMALL_CAP}), session)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         yield http

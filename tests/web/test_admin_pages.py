@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 from httpx import ASGITransport, AsyncClient, Response
@@ -17,13 +16,12 @@ from app.accounts.models import User, UserRole
 from app.agreements.models import Agreement, AgreementStatus
 from app.clock import local_today
 from app.config import Settings
-from app.db import get_session
 from app.enterprises.models import Enterprise
-from app.main import create_app
 from app.orders.models import OrderStatus
 from app.projects.models import ProjectFunding, ProjectReview, ReviewRound
 from app.studios.models import StudioAssessment, StudioStatus
 from app.transfer.schemas import ENTERPRISE_LAYOUT
+from tests.conftest import app_on_session
 from tests.factories import make_expert, make_order, make_studio, make_user, valid_credit_code
 from tests.problems import Auth, count
 from tests.web.test_pages import logged_in
@@ -156,12 +154,7 @@ async def test_a_file_that_is_not_xlsx_is_explained_on_the_page(
 async def test_no_file_and_a_file_over_the_cap_are_explained_on_the_page(
     settings: Settings, session: AsyncSession, admin: User
 ) -> None:
-    app = create_app(settings.model_copy(update={"max_upload_bytes": 4096}))
-
-    async def shared_session() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app.dependency_overrides[get_session] = shared_session
+    app = app_on_session(settings.model_copy(update={"max_upload_bytes": 4096}), session)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as client:
         token = await logged_in(client, admin)
         # what a browser sends when no file was chosen: an empty part without a name
