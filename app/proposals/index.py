@@ -129,11 +129,10 @@ class MatcherIndex:
         Raises:
             SQLAlchemyError: the database could not be read (the caller's error handling applies).
         """
-        async with self._lock:
-            async with self.sessions() as session:
-                if self.state is None:
-                    self.state = await self._start(session)
-                await self._catch_up(session)
+        async with self._lock, self.sessions() as session:
+            if self.state is None:
+                self.state = await self._start(session)
+            await self._catch_up(session)
         while self._deferred:
             await self._deferred.pop(0)
         assert self.state is not None
