@@ -36,6 +36,14 @@ class ExpertRepository(Repository[Expert]):
 
     model = Expert
 
+    async def by_ids(self, ids: Collection[int]) -> Sequence[Expert]:
+        """The experts with these ids, by id (a handful: callers pass a ranking's candidates)."""
+        if not ids:
+            return []
+        return (
+            await self.session.scalars(select(Expert).where(Expert.id.in_(list(ids))).order_by(Expert.id))
+        ).all()
+
     async def with_achievements(self, ids: Collection[int] | None = None) -> Sequence[Expert]:
         """Experts (all, or these ids) with their achievements loaded, by id."""
         statement = select(Expert).options(selectinload(Expert.achievements)).order_by(Expert.id)

@@ -93,6 +93,11 @@ async def list_experts(
     return await ExpertRepository(session).list(filters, params, sort)
 
 
+async def experts_by_ids(session: AsyncSession, ids: Collection[int]) -> Sequence[Expert]:
+    """The experts with these ids (their achievements not loaded), by id."""
+    return await ExpertRepository(session).by_ids(ids)
+
+
 async def experts_for_matching(session: AsyncSession, ids: Collection[int] | None = None) -> Sequence[Expert]:
     """Experts (all, or these ids) with their achievements, as the matcher indexes them."""
     return await ExpertRepository(session).with_achievements(ids)

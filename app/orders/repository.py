@@ -49,16 +49,6 @@ class OrderRepository(Repository[Order]):
             statement = statement.where(Order.id.in_(list(ids)))
         return (await self.session.scalars(statement)).all()
 
-    async def lock(self, order_id: int) -> Order | None:
-        """Load the order and lock its row until the transaction ends (``SELECT … FOR UPDATE``)."""
-        statement = (
-            select(Order)
-            .where(Order.id == order_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return await self.session.scalar(statement)
-
     async def holding(self, order_id: int) -> int:
         """How many takings hold a slot of the order."""
         statement = select(func.count()).where(
@@ -66,15 +56,16 @@ class OrderRepository(Repository[Order]):
         )
         return int(await self.session.scalar(statement) or 0)
 
-    async def get_with_enterprise(self, order_id: int) -> tuple[Order, int] | None:
-        """Return the order and the id of the enterprise whose studio posted it."""
-        row = (
-            await self.session.execute(
-                select(Order, Studio.enterprise_id)
-                .join(Studio, Studio.id == Order.studio_id)
-                .where(Order.id == order_id)
-            )
-        ).first()
+    async def get_with_enterprise(self, order_id: int, *, lock: bool = False) -> tuple[Order, int] | None:
+        """Return the order and the id of the enterprise whose studio posted it (``lock``: lock the order's row)."""
+        statement = (
+            select(Order, Studio.enterprise_id)
+            .join(Studio, Studio.id == Order.studio_id)
+            .where(Order.id == order_id)
+        )
+        if lock:
+            statement = statement.with_for_update(of=Order).execution_options(populate_existing=True)
+        row = (await self.session.execute(statement)).first()
         return (row[0], row[1]) if row else None
 
     async def list(

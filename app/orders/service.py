@@ -132,25 +132,21 @@ async def orders_for_matching(session: AsyncSession, ids: Collection[int] | None
     return await OrderRepository(session).open_for_matching(ids)
 
 
-async def lock_order(session: AsyncSession, order_id: int) -> Order:
-    """Lock the order's row until the transaction ends; work on the order after this call is serialised.
-
-    Raises:
-        OrderNotFound: no such order.
-    """
-    order = await OrderRepository(session).lock(order_id)
-    if order is None:
-        raise OrderNotFound(order_id)
-    return order
-
-
-async def enterprise_of(session: AsyncSession, actor: Actor, order_id: int) -> tuple[Order, int]:
+async def enterprise_of(
+    session: AsyncSession, actor: Actor, order_id: int, *, lock: bool = False
+) -> tuple[Order, int]:
     """The order and its enterprise's id, if the caller may see the order.
+
+    Args:
+        session: the request session.
+        actor: the caller.
+        order_id: the order.
+        lock: also lock the order's row until the transaction ends.
 
     Raises:
         OrderNotFound: no such order, or one the caller may not see.
     """
-    return await _visible_order(session, actor, order_id)
+    return await _visible_order(session, actor, order_id, lock=lock)
 
 
 def can_see(actor: Actor, order: Order, enterprise_id: int) -> bool:
@@ -158,8 +154,10 @@ def can_see(actor: Actor, order: Order, enterprise_id: int) -> bool:
     return order.status in PUBLIC_STATUSES or enterprise_service.can_manage(actor, enterprise_id)
 
 
-async def _visible_order(session: AsyncSession, actor: Actor, order_id: int) -> tuple[Order, int]:
-    found = await OrderRepository(session).get_with_enterprise(order_id)
+async def _visible_order(
+    session: AsyncSession, actor: Actor, order_id: int, *, lock: bool = False
+) -> tuple[Order, int]:
+    found = await OrderRepository(session).get_with_enterprise(order_id, lock=lock)
     # a private order answers exactly like a missing one, so its existence does not leak
     if found is None or not can_see(actor, *found):
         raise OrderNotFound(order_id)

@@ -40,15 +40,6 @@ class ProposalRepository(Repository[Proposal]):
         rows = await self.session.scalars(select(Proposal).where(Proposal.order_id == order_id))
         return {p.expert_id: p for p in rows.all()}
 
-    async def declined_experts(self, order_id: int) -> set[int]:
-        """Experts who declined this order: never proposed for it again."""
-        rows = await self.session.scalars(
-            select(Proposal.expert_id).where(
-                Proposal.order_id == order_id, Proposal.status == ProposalStatus.DECLINED
-            )
-        )
-        return set(rows.all())
-
     async def of_expert(self, order_id: int, expert_id: int) -> Proposal | None:
         """The proposal of this expert for this order, if the matcher made one."""
         return await self.session.scalar(

@@ -88,7 +88,9 @@ async def propose_experts(
         OrderNotOpen: the order is taken, closed or withdrawn.
         OrderTextEmpty: the order has no words to match.
     """
-    order = await _owned_order(session, actor, order_id)
+    # the order's row stays locked until the commit: two computations for one order run one after
+    # the other (the second updates the first's rows instead of inserting them again)
+    order = await _owned_order(session, actor, order_id, lock=True)
     if order.status not in OPEN_STATUSES:
         raise OrderNotOpen(label(order.status))
     proposed = await compute_proposals(session, index, actor, order, k)
@@ -102,36 +104,34 @@ async def compute_proposals(
 ) -> list[tuple[Proposal, Expert]]:
     """Rank experts for ``order`` and stage the top ``k`` as proposals, in the caller's transaction.
 
-    The order's row is locked first, so two computations for one order run one after the other
-    (the second updates the first's rows instead of inserting them again). The caller has checked
-    who may do this and commits. Returns the proposals made now, best first, with their experts.
+    The caller holds the order's row lock (``propose_experts`` and ``publish_order`` take it), has
+    checked who may do this, and commits. Returns the proposals made now, best first, with their
+    experts.
 
     Raises:
         OrderTextEmpty: the order has no words to match.
     """
-    await order_service.lock_order(session, order.id)
     repository = ProposalRepository(session)
     state = await index.current()
     matcher = state.matcher
+    existing = await repository.by_expert(order.id)
     candidates: list[Candidate] = []
     if matcher is not None:
         try:
             candidates = matcher.rank_experts(
                 order_text(order),
                 k,
-                exclude=await repository.declined_experts(order.id),
+                # experts who declined the order are never proposed for it again
+                exclude=[e for e, p in existing.items() if p.status is ProposalStatus.DECLINED],
                 today=local_today(),
                 require_evidence=True,
             )
         except EmptyQueryError:
             raise OrderTextEmpty() from None
-    experts = {
-        e.id: e for e in await expert_service.experts_for_matching(session, [int(c.id) for c in candidates])
-    }
+    experts = {e.id: e for e in await expert_service.experts_by_ids(session, [int(c.id) for c in candidates])}
     # the index may lag a moment behind a deletion: only experts still on record are proposed
     candidates = [c for c in candidates if int(c.id) in experts]
     workloads = await agreement_service.expert_workloads(session, list(experts))
-    existing = await repository.by_expert(order.id)
     proposed: list[tuple[Proposal, Expert]] = []
     version = matcher.version_ if matcher else ""
     for rank, candidate in enumerate(candidates, start=1):
@@ -275,8 +275,8 @@ async def build_index_version(sessions: SessionSource, progress: Progress | None
     return await MatcherIndex(sessions).build(progress)
 
 
-async def _owned_order(session: AsyncSession, actor: Actor, order_id: int) -> Order:
-    order, enterprise_id = await order_service.enterprise_of(session, actor, order_id)
+async def _owned_order(session: AsyncSession, actor: Actor, order_id: int, *, lock: bool = False) -> Order:
+    order, enterprise_id = await order_service.enterprise_of(session, actor, order_id, lock=lock)
     if not enterprise_service.can_manage(actor, enterprise_id):
         raise Forbidden("只有发布该需求的企业和管理员可以查看匹配建议。")
     return order
