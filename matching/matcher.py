@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import ahocorasick
 import joblib
@@ -232,6 +232,12 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self._keyword_df = np.zeros(0, dtype=np.int64)
         self.keyword_idf_ = np.zeros(0, dtype=np.float32)
         self.discipline_index_: dict[str, int] = {}
+        # the centroids' float64 sums (terms × disciplines, from ``fit``), the sums and centroids of the
+        # disciplines changed since (copy-on-write), and each discipline's number of live experts
+        self._centroid_sums_t: sp.csc_matrix | None = None
+        self._centroid_updates: dict[int, tuple[npt.NDArray[np.float64], FloatArray]] = {}
+        self._discipline_members = np.zeros(0, dtype=np.int64)
+        self._expert_rows_main: list[sp.csr_matrix | None] = [None]  # experts × terms, on first use
         self._orders = _Rows.of([])
         self.order_matrix_ = sp.csr_matrix((0, terms), dtype=np.float32)
         self._order_matrix_t: list[sp.csr_matrix | None] = [None]  # built on first use, shared by forks
@@ -635,9 +641,12 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             keywords=_stacked(delta.keywords, _membership(keyword_rows, len(self._keyword_df))),
             discipline_names=names,
             discipline_codes=all_codes,
-            discipline_slots=_padded_rows(_membership(all_codes, max(1, len(self.discipline_index_)))),
+            discipline_slots=_stacked_slots(
+                delta.discipline_slots, _padded_rows(_membership(codes, len(self.discipline_index_)))
+            ),
         )
         self._index_expert_attributes(experts)
+        self._update_centroids(new_rows, codes, 1.0)
         self._experts = self._experts.plus([e.id for e in experts])
         self._after_expert_change()
 
@@ -726,6 +735,8 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             table, local = self._expert_keyword_table(row)
             np.subtract.at(df, _row_of(table, local)[0], 1)
         self._keyword_df = df
+        profiles = sp.vstack([self._expert_profile(row) for row in rows], format="csr")
+        self._update_centroids(profiles, [self._expert_disciplines(row)[1] for row in rows], -1.0)
         self._experts = self._experts.without(rows)
         self._after_expert_change()
 
@@ -780,6 +791,8 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             self._delta_keyword_index = {}
             self._delta_keyword_automaton = _automaton({})
         self._keyword_labels = np.array(list(self.keyword_index_), dtype=object)
+        self._expert_rows_main = [None]
+        self._fold_centroid_updates()
         self._expert_delta = _ExpertDelta.empty(len(self.vocabulary_))
         self._experts = experts.compacted()
         self._after_expert_change()
@@ -794,7 +807,79 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self._centroids_t = l2_normalize(centroids_t, axis=0).astype(np.float32).tocsr()
         cells = self._centroids_t.shape[0] * self._centroids_t.shape[1]
         self._centroid_rows = self._centroids_t.toarray() if cells <= _DENSE_CENTROID_LIMIT else None
+        # the orders' field similarities are taken against these, the fit's, until the next fit
         self.discipline_centroids_ = self._centroids_t.T.tocsr()
+        self._centroid_sums_t = centroids_t.tocsc()
+        self._centroid_updates = {}
+        self._discipline_members = np.asarray(membership.sum(axis=0), dtype=np.int64).ravel()
+
+    def _expert_profile(self, row: int) -> sp.csr_matrix:
+        """One expert's indexed profile, as a (1 × terms) row."""
+        n_main = self._experts.n_main
+        if row >= n_main:
+            return self._expert_delta.profiles[row - n_main]
+        holder = self._expert_rows_main
+        rows = holder[0]
+        if rows is None:
+            # the expert-major copy of the main postings, built on the first removal from this main
+            # segment and shared by its forks (a removal must take the profile out of its centroids)
+            rows = holder[0] = self.expert_postings_.T.tocsr()
+        return rows[row]
+
+    def _update_centroids(
+        self, profiles: sp.csr_matrix, codes: Sequence[tuple[int, ...]], sign: float
+    ) -> None:
+        """Add (``sign`` 1) or take out (-1) experts' profiles from their disciplines' centroids.
+
+        The query side's centroids follow every change (the field factor is the ranker's strongest);
+        only the touched disciplines are recomputed, into new arrays.
+        """
+        if self._centroid_sums_t is None:
+            return  # fitting: the centroids are learned once every expert is in
+        terms = len(self.vocabulary_)
+        members = np.zeros(max(len(self.discipline_index_), self._discipline_members.size), dtype=np.int64)
+        members[: self._discipline_members.size] = self._discipline_members
+        sums: dict[int, npt.NDArray[np.float64]] = {}
+        for row, row_codes in enumerate(codes):
+            start, end = profiles.indptr[row], profiles.indptr[row + 1]
+            for code in set(row_codes):
+                if code not in sums:
+                    if code in self._centroid_updates:
+                        sums[code] = self._centroid_updates[code][0].copy()
+                    elif code < self._centroid_sums_t.shape[1]:
+                        sums[code] = self._centroid_sums_t[:, code].toarray().ravel()
+                    else:
+                        sums[code] = np.zeros(terms, dtype=np.float64)
+                sums[code][profiles.indices[start:end]] += sign * profiles.data[start:end].astype(np.float64)
+                members[code] += int(sign)
+        if not sums:
+            return
+        updates = dict(self._centroid_updates)
+        for code, total in sums.items():
+            norm = float(np.sqrt(total @ total))
+            # a discipline with no live expert left has no centroid (not the rounding residue of one)
+            centroid = total / norm if norm > 0 and members[code] > 0 else np.zeros(terms)
+            updates[code] = (total, centroid.astype(np.float32))
+        self._centroid_updates = updates
+        self._discipline_members = members
+
+    def _fold_centroid_updates(self) -> None:
+        """Write the changed disciplines' sums and centroids into the tables (values unchanged)."""
+        if not self._centroid_updates or self._centroid_sums_t is None:
+            return
+        updates = self._centroid_updates
+        width = max(self._centroid_sums_t.shape[1], max(updates) + 1)
+        sums = _with_columns(self._centroid_sums_t, width, {c: s for c, (s, _) in updates.items()})
+        centroids = _with_columns(self._centroids_t.tocsc(), width, {c: v for c, (_, v) in updates.items()})
+        self._centroid_sums_t = sums
+        self._centroids_t = centroids.tocsr()
+        if self._centroid_rows is not None:
+            rows = np.zeros((self._centroid_rows.shape[0], width), dtype=np.float32)
+            rows[:, : self._centroid_rows.shape[1]] = self._centroid_rows
+            for code, (_, centroid) in updates.items():
+                rows[:, code] = centroid
+            self._centroid_rows = rows
+        self._centroid_updates = {}
 
     def _insert_orders(
         self, orders: Sequence[OrderText], tokens: Sequence[list[str]], rows: sp.csr_matrix | None = None
@@ -916,8 +1001,19 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         if self._centroid_rows is not None:
             # a few dozen rows of a small dense table: no sparse bookkeeping per query
             rows = self._centroid_rows[vector.indices].astype(np.float64)
-            return np.asarray(vector.data.astype(np.float64) @ rows, dtype=np.float32)
-        return self._scores(self._centroids_t, vector)
+        else:
+            rows = self._centroids_t[vector.indices].toarray().astype(np.float64)
+        updates = self._centroid_updates
+        if updates:
+            # disciplines changed since the last compaction: their columns replaced (or added)
+            wide = np.zeros((rows.shape[0], max(rows.shape[1], max(updates) + 1)), dtype=np.float64)
+            wide[:, : rows.shape[1]] = rows
+            for code, (_, centroid) in updates.items():
+                wide[:, code] = centroid[vector.indices]
+            rows = wide
+        # summed term by term (row after row), whatever the table's width: folding the changed
+        # columns into the table in ``compact`` then changes no bit of a score
+        return np.asarray((rows * vector.data.astype(np.float64)[:, None]).sum(axis=0), dtype=np.float32)
 
     def _keywords_in(self, text: str) -> set[int]:
         """Every known achievement keyword that occurs in ``text`` (one Aho–Corasick pass)."""
@@ -1303,6 +1399,28 @@ def _widened_slots(table: npt.NDArray[np.int32], width: int) -> npt.NDArray[np.i
     if table.shape[1] >= width:
         return table
     return np.hstack([table, np.full((table.shape[0], width - table.shape[1]), -1, dtype=np.int32)])
+
+
+def _with_columns(
+    matrix: sp.csc_matrix, width: int, columns: Mapping[int, npt.NDArray[Any]]
+) -> sp.csc_matrix:
+    """``matrix`` widened to ``width`` columns, with the given columns replaced by dense ones."""
+    if matrix.shape[1] < width:
+        padding = sp.csc_matrix((matrix.shape[0], width - matrix.shape[1]), dtype=matrix.dtype)
+        matrix = sp.hstack([matrix, padding], format="csc")
+    keep = np.ones(width, dtype=bool)
+    keep[list(columns)] = False
+    kept = matrix @ sp.diags(keep.astype(matrix.dtype))
+    replaced = sp.lil_matrix(matrix.shape, dtype=matrix.dtype)
+    for code, values in columns.items():
+        replaced[:, code] = values.reshape(-1, 1)
+    return sp.csc_matrix(kept + replaced.tocsc())
+
+
+def _stacked_slots(top: npt.NDArray[np.int32], bottom: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+    """Two slot tables one above the other, as wide as the wider."""
+    width = max(top.shape[1], bottom.shape[1])
+    return np.vstack([_widened_slots(top, width), _widened_slots(bottom, width)])
 
 
 def _membership(rows: Sequence[Sequence[int]], columns: int) -> sp.csr_matrix:
