@@ -1,6 +1,10 @@
 """The matcher: TF-IDF text similarity plus a weighted ranker, in both directions, with reasons.
 
 ``Matcher.fit(experts, orders)`` learns the vocabulary and IDF on the platform's own corpus;
+``add_*`` / ``remove_*`` update the index in time proportional to the change (a small delta segment
+next to the fitted one, removed rows masked), ``fork`` copies it for an update in the background
+(copy-on-write, O(1)), and ``compact`` folds the delta in and drops removed rows without changing any
+ranking;
 ``rank_experts(order, k)`` and ``rank_orders(expert, k)`` score every indexed record with sparse
 vector algebra (an inverted index: only the columns of the query's terms are read) and return the
 top ``k`` as ``Candidate`` objects whose factors and shared terms explain the score.
@@ -263,12 +267,20 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
     def add_experts(self, experts: Iterable[ExpertProfile]) -> Self:
         """Index new or changed experts without refitting (a changed id replaces its row).
 
-        The cost grows with the batch, not with the index: the experts go into the delta segment, and a
-        changed expert's old row is masked. Not learned until the next ``fit`` (``compact`` changes no
-        ranking, so it does not learn them either): new words (the vocabulary and IDF are the fit's),
-        the discipline centroids (an expert of a discipline that had none at fit matches on that field
-        only when an order names it), and keywords first seen here in the rows of orders indexed before
-        (an order added later is scanned for them, and so is every order being ranked against).
+        The cost grows with the batch, not with the index: the experts go into the delta segment (a
+        changed expert's old row is masked), the keyword document frequencies and the query side's
+        discipline centroids are updated for the experts and disciplines touched, and a keyword or
+        discipline never seen before gets a column. Left for the next ``fit`` (``compact`` changes no
+        ranking, so it does not do it either):
+
+        - new words: the vocabulary and IDF are the fit's (a word the fit never saw is ignored);
+        - the field similarity of indexed orders (``rank_orders``): taken against the fit's centroids,
+          so a discipline first seen here is close to no order;
+        - keywords first seen here, in the rows of orders indexed before them (``rank_orders``; an order
+          indexed later, and every order being ranked against by ``rank_experts``, is scanned for them).
+
+        Measured on the evaluation set, 80 % fitted then 20 % added one by one: nDCG@10 0.704 against
+        0.707 for a fit on everything (``scripts/eval_variants.py --incremental``).
         """
         check_is_fitted(self, "vectorizer_")
         batch = list(experts)
@@ -321,10 +333,11 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         """Fold the delta segment into the main one and drop removed rows (in place; returns ``self``).
 
         Costs about as much as building the postings (seconds at 100,000 experts): call it on a
-        ``fork``, in the background, when ``n_pending_changes`` has grown. It changes no ranking, score
-        or reason, only memory and speed: what ``add_experts`` defers (centroids, keywords in orders
-        indexed earlier) is left for the next ``fit``, so that a state is named by its fit and the
-        changes applied since, whenever it was compacted.
+        ``fork``, in the background, when ``n_pending_changes`` has grown. Afterwards the index holds
+        only live rows, so memory stays flat however many edits are applied. It changes no ranking,
+        score or reason, only memory and speed: what ``add_experts`` leaves for the next ``fit`` is
+        left for it here too, so that a state is named by its fit and the changes applied since,
+        whenever (and on which worker) it was compacted.
         """
         check_is_fitted(self, "vectorizer_")
         if self._experts.pending:

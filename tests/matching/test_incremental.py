@@ -243,3 +243,35 @@ def test_any_sequence_of_edits_ranks_as_its_compacted_state(
         assert {c.id for c in got_orders} == live_orders
         assert got_orders == compacted.rank_orders(expert, 50)
     assert fitted.n_experts == len(EXPERTS) and fitted.n_pending_changes == 0
+
+
+def field_factors(matcher: Matcher) -> dict[tuple[object, object], float]:
+    return {
+        (order.id, c.id): c.factors["field"]
+        for order in ORDERS
+        for c in matcher.rank_experts(order, 20, today=TODAY)
+    }
+
+
+def test_centroids_follow_removals_and_additions() -> None:
+    fitted = Matcher().fit(EXPERTS, ORDERS)
+    matcher = fitted.fork()
+    # every expert taken out of the centroids and put back: the fit's field factors again
+    matcher.remove_experts([e.id for e in EXPERTS])
+    assert matcher.n_experts == 0
+    matcher.add_experts(EXPERTS)
+    expected, got = field_factors(fitted), field_factors(matcher)
+    assert got.keys() == expected.keys()
+    assert all(got[key] == pytest.approx(expected[key], rel=1e-5, abs=1e-6) for key in expected)
+
+
+def test_a_discipline_first_seen_in_an_update_gets_a_centroid() -> None:
+    matcher = Matcher().fit(EXPERTS, ORDERS)
+    unstated = dataclasses.replace(GLASS_ORDER, fields=())  # the order does not name its field
+    matcher.add_experts([GLASS])
+    top = matcher.rank_experts(unstated, 1, today=TODAY)[0]
+    assert top.id == GLASS.id
+    assert top.factors["field"] > 0.5
+    assert top.matched_fields == ("玻璃工艺",)
+    matcher.remove_experts([GLASS.id])
+    assert all(c.factors["field"] < 0.5 for c in matcher.rank_experts(unstated, 20, today=TODAY))
