@@ -260,7 +260,6 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
             tuple[tuple[float, tuple[str, ...], int], tuple[FloatArray, ...], FloatArray] | None
         ) = None
         self._maturity_cache: dict[tuple[str, int], FloatArray] = {}
-        self._achievement_owners: tuple[int, npt.NDArray[np.int64]] | None = None
 
     # ------------------------------------------------------------------ incremental updates
 
