@@ -1,6 +1,7 @@
 """Benchmark the matcher against bm25s at 600, 10,000 and 100,000 experts, on one core.
 
     python scripts/bench_match.py --data ../shared/eval [--sizes 600 10000 100000] [--queries 1000] [--json]
+    python scripts/bench_match.py --data ../shared/eval --incremental [--sizes 100000] [--edits 10000]
 
 Each size runs in a fresh child process pinned to one CPU, so its memory figures start clean. The
 experts are the evaluation set's, replicated with distinct ids; the orders are the set's orders.
@@ -16,6 +17,13 @@ cost of segmentation can be told apart from the cost of ranking.
 - latency: per-order wall time of one top-10 query (tokenizing the order included, with the
   tokenizer's and normaliser's memos cleared before every query), p50 and p99 over 1,000 queries
   (the set's 307 orders, cycled).
+
+``--incremental`` measures updates instead, at each size (default 100,000 experts), in one child
+process pinned to one CPU, the way the service applies them (on a ``fork``, then swapped in):
+wall and CPU milliseconds per changed expert (``add_experts([one])`` of an indexed id with new
+content, of a new id, ``remove_experts([one])``, ``add_orders([one])``), ``fork`` and ``compact``
+times, query latency with a pending delta against compacted, and resident memory and index bytes
+before and after ``--edits`` edits (compacted on a fork whenever 1,000 changes are pending).
 """
 
 from __future__ import annotations
@@ -165,6 +173,167 @@ def measure_bm25s(
     }
 
 
+def index_bytes(matcher: Matcher) -> int:
+    """Bytes held by the matcher's arrays and sparse matrices (both segments), shared ones once."""
+    seen: set[int] = set()
+    total = 0
+
+    def add(value: Any) -> None:
+        nonlocal total
+        if isinstance(value, np.ndarray):
+            if id(value) not in seen:
+                seen.add(id(value))
+                total += value.nbytes
+        elif hasattr(value, "indptr"):
+            for part in (value.data, value.indices, value.indptr):
+                add(part)
+        elif hasattr(value, "__dataclass_fields__"):
+            for name in value.__dataclass_fields__:
+                add(getattr(value, name))
+
+    for value in vars(matcher).values():
+        add(value)
+    return total
+
+
+def timed(action: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU milliseconds of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    action()
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
+def summary(samples: list[tuple[float, float]]) -> dict[str, float]:
+    """p50 / p99 of wall and CPU milliseconds."""
+    wall, cpu = [s[0] for s in samples], [s[1] for s in samples]
+    return {
+        "wall_p50_ms": percentile(wall, 50),
+        "wall_p99_ms": percentile(wall, 99),
+        "cpu_p50_ms": percentile(cpu, 50),
+        "cpu_p99_ms": percentile(cpu, 99),
+        "n": len(samples),
+    }
+
+
+def measure_updates(
+    matcher: Matcher,
+    dataset: Any,
+    experts: list[ExpertProfile],
+    changed_expert: Callable[[int], ExpertProfile],
+) -> dict[str, Any]:
+    """Per-record update costs on a fork (the service's way: the original keeps answering)."""
+    result: dict[str, Any] = {"fork": summary([timed(matcher.fork) for _ in range(200)])}
+    fork = matcher.fork()
+    donors, size, rng = dataset.experts, len(experts), np.random.default_rng(1)
+    result["change_expert"] = summary(
+        [timed(lambda i=i: fork.add_experts([changed_expert(i)])) for i in range(1000)]
+    )
+    new_ids = [replace(donors[i % len(donors)], id=f"new#{i}", bio=f"新专家{i}") for i in range(300)]
+    result["new_expert"] = summary([timed(lambda e=e: fork.add_experts([e])) for e in new_ids])
+    gone = [experts[int(i)].id for i in rng.choice(size, 300, replace=False)]
+    result["remove_expert"] = summary([timed(lambda r=r: fork.remove_experts([r])) for r in gone])
+    result["change_order"] = summary(
+        [
+            timed(lambda o=o: fork.add_orders([replace(o, description=o.description + "（已更新）")]))
+            for o in dataset.orders[:300]
+        ]
+    )
+    result["fork_with_delta"] = summary([timed(fork.fork) for _ in range(200)])
+    result["pending"] = fork.n_pending_changes
+    queries = [dataset.orders[i % len(dataset.orders)] for i in range(300)]
+    result["query_with_delta"] = summary([timed(lambda o=o: fork.rank_experts(o, 10)) for o in queries])
+    compacted = fork.fork()
+    result["compact_s"] = timed(compacted.compact)[0] / 1000
+    result["query_compacted"] = summary([timed(lambda o=o: compacted.rank_experts(o, 10)) for o in queries])
+    same = sum(fork.rank_experts(o, 10) == compacted.rank_experts(o, 10) for o in dataset.orders)
+    result["same_rankings_after_compact"] = f"{same} / {len(dataset.orders)}"
+    return result
+
+
+def run_incremental(data: Path, size: int, edits: int) -> dict[str, Any]:
+    """Measure incremental updates at one size (in its own child process, pinned to one CPU)."""
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    dataset = load_evaluation_set(data)
+    experts = replicate(dataset.experts, size)
+    rng = np.random.default_rng(0)
+    before = resident_bytes()
+    started = time.perf_counter()
+    matcher = Matcher().fit(experts, dataset.orders)
+    result: dict[str, Any] = {"experts": size, "orders": len(dataset.orders)}
+    result["build_s"] = time.perf_counter() - started
+    result["resident_mb_after_fit"] = (resident_bytes() - before) / 2**20
+    result["index_mb_after_fit"] = index_bytes(matcher) / 2**20
+    donors = dataset.experts
+
+    def changed_expert(serial: int) -> ExpertProfile:
+        # an indexed id given another expert's achievements and a bio never seen before
+        target = experts[int(rng.integers(size))]
+        donor = donors[int(rng.integers(len(donors)))]
+        return replace(donor, id=target.id, bio=f"第{serial}次更新：{donor.name}的研究方向调整")
+
+    result.update(measure_updates(matcher, dataset, experts, changed_expert))
+
+    # memory over many edits: changes, removals and re-additions, compacted whenever 1,000 are pending
+    index_before = index_bytes(matcher)
+    resident_before = resident_bytes()
+    removed: dict[object, ExpertProfile] = {}
+    compactions = 0
+    started = time.perf_counter()
+    for serial in range(edits):
+        kind = serial % 3
+        if kind == 0:
+            matcher.add_experts([changed_expert(serial)])
+        elif kind == 1:
+            victim = experts[int(rng.integers(size))]
+            if matcher.n_experts > size - 100:
+                matcher.remove_experts([victim.id])
+                removed[victim.id] = victim
+        elif removed:
+            matcher.add_experts([removed.popitem()[1]])
+        if matcher.n_pending_changes >= 1000:
+            staged = matcher.fork()
+            staged.compact()
+            matcher = staged  # swapped in by assignment, as the service does
+            compactions += 1
+    matcher.add_experts(list(removed.values()))
+    staged = matcher.fork()
+    staged.compact()
+    matcher = staged
+    result["edits"] = edits
+    result["edits_s"] = time.perf_counter() - started
+    result["compactions"] = compactions
+    result["index_mb_before_edits"] = index_before / 2**20
+    result["index_mb_after_edits"] = index_bytes(matcher) / 2**20
+    result["resident_mb_before_edits"] = resident_before / 2**20
+    result["resident_mb_after_edits"] = resident_bytes() / 2**20
+    result["n_experts_after_edits"] = matcher.n_experts
+    return result
+
+
+def print_incremental(result: dict[str, Any]) -> None:
+    """One table of the incremental figures."""
+    print(f"{result['experts']:,} experts, {result['orders']} orders; build {result['build_s']:.1f} s")
+    print(f"{'operation (one record)':34s} {'wall p50':>9s} {'wall p99':>9s} {'CPU p50':>8s} {'CPU p99':>8s}")
+    for name in (
+        "change_expert", "new_expert", "remove_expert", "change_order", "fork", "fork_with_delta",
+        "query_with_delta", "query_compacted",
+    ):  # fmt: skip
+        m = result[name]
+        print(
+            f"{name:34s} {m['wall_p50_ms']:9.2f} {m['wall_p99_ms']:9.2f} {m['cpu_p50_ms']:8.2f} {m['cpu_p99_ms']:8.2f}"
+        )
+    print(
+        f"compact with {result['pending']:,} pending changes: {result['compact_s']:.2f} s;"
+        f" rankings identical after compacting: {result['same_rankings_after_compact']}"
+    )
+    print(
+        f"{result['edits']:,} edits in {result['edits_s']:.1f} s ({result['compactions']} compactions on forks):"
+        f" index {result['index_mb_before_edits']:.1f} → {result['index_mb_after_edits']:.1f} MB,"
+        f" resident {result['resident_mb_before_edits']:.0f} → {result['resident_mb_after_edits']:.0f} MB,"
+        f" {result['n_experts_after_edits']:,} experts"
+    )
+
+
 def main() -> int:
     """Run every size in its own child process and print the figures."""
     parser = argparse.ArgumentParser(
@@ -174,16 +343,34 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[600, 10_000, 100_000])
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument("--incremental", action="store_true", help="measure updates instead of fits")
+    parser.add_argument("--edits", type=int, default=10_000, help="edits for the memory measurement")
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--engine", choices=ENGINES, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.one_size and args.incremental:
+        print(json.dumps(run_incremental(args.data, args.one_size, args.edits)))
+        return 0
     if args.one_size:
         print(json.dumps(run_one(args.data, args.one_size, args.queries, args.engine)))
         return 0
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    if args.incremental:
+        for size in args.sizes if args.sizes != [600, 10_000, 100_000] else [100_000]:
+            command = [sys.executable, __file__, "--data", str(args.data), "--incremental"]
+            command += ["--edits", str(args.edits), "--one-size", str(size)]
+            child = subprocess.run(command, capture_output=True, text=True, env=env)
+            if child.returncode != 0:
+                console.print(child.stderr)
+                return child.returncode
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+            print(json.dumps(result) if args.json else "", end="\n" if args.json else "")
+            if not args.json:
+                print_incremental(result)
+        return 0
 
     results = []
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("基准测试", total=len(ENGINES) * len(args.sizes))
         for size in args.sizes:

@@ -111,7 +111,7 @@ class MatcherIndex:
     """
 
     def __init__(
-        self, sessions: SessionSource, *, compact_after: int = 2000, concurrent: bool = True
+        self, sessions: SessionSource, *, compact_after: int = 1000, concurrent: bool = True
     ) -> None:
         self.sessions = sessions
         self.compact_after = compact_after
