@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, echo=settings.sql_echo)
+        engine = create_engine(settings.database_url, echo=settings.sql_echo, limits=settings.database)
         app.state.engine = engine
         # every request's session reports committed changes to the matcher index
         app.state.sessionmaker = create_sessionmaker(engine, info={INDEX_INFO_KEY: app.state.matcher_index})
