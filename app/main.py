@@ -24,7 +24,7 @@ from app.dashboard.pages import router as dashboard_pages
 from app.dashboard.router import router as dashboard_router
 from app.db import create_engine, create_sessionmaker
 from app.enterprises.router import router as enterprises_router
-from app.errors import register_exception_handlers
+from app.errors import database_fault, register_exception_handlers
 from app.experts.pages import router as experts_pages
 from app.experts.router import router as experts_router
 from app.health.router import router as health_router
@@ -164,11 +164,12 @@ async def _warm_matcher(app: FastAPI) -> None:
     try:
         async with app.state.sessionmaker() as session:
             await app.state.matcher_index.current(session)
-    except SQLAlchemyError:
-        log.warning("matcher.warm_up_skipped reason=database_not_ready")
-    except Exception:
+    except Exception as exc:
         # the service must come up even if the index cannot be built now; the first ranking retries
-        log.exception("matcher.warm_up_failed")
+        if isinstance(exc, SQLAlchemyError) or database_fault(exc) is not None:
+            log.warning("matcher.warm_up_skipped reason=database_not_ready error=%s", type(exc).__name__)
+        else:
+            log.exception("matcher.warm_up_failed")
 
 
 def create_app_from_env() -> FastAPI:
