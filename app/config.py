@@ -58,15 +58,15 @@ class DatabaseLimits(BaseModel):
     """
 
     # PostgreSQL cancels a statement running longer than this (statement_timeout)
-    statement_timeout_seconds: float = Field(default=10, ge=0)
+    statement_timeout_seconds: float = Field(default=15, ge=0)
     # ... and a statement waiting longer than this for a row or table lock (lock_timeout): one held lock
     # must not pile up every request behind it until the pool is exhausted
-    lock_timeout_seconds: float = Field(default=2, ge=0)
+    lock_timeout_seconds: float = Field(default=3, ge=0)
     # opening a connection (TCP and start-up) gives up after this
     connect_timeout_seconds: float = Field(default=5, gt=0)
     # the driver gives up on an answer after this, even from a frozen server that cancels nothing;
     # keep it above the statement timeout so the server's own cancel normally comes first
-    command_timeout_seconds: float = Field(default=15, gt=0)
+    command_timeout_seconds: float = Field(default=20, gt=0)
     # connections kept per worker process, extra ones opened under load, and how long a request waits
     # for a free one before it is answered 503 database_busy
     pool_size: int = Field(default=10, ge=1)

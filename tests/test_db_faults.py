@@ -13,6 +13,7 @@ import contextlib
 import http.client
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -93,6 +94,13 @@ class PrivateCluster:
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (``immediate`` is a crash: recovery runs at the next start)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def freeze(self, frozen: bool) -> None:
+        """Stop (``SIGSTOP``) or resume (``SIGCONT``) every process of the server: a hung database."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout
+        for pid in [postmaster, *map(int, children.split())]:
+            os.kill(pid, signal.SIGSTOP if frozen else signal.SIGCONT)
 
     def url(self, database: str = "postgres") -> str:
         """SQLAlchemy URL of ``database`` on this cluster."""
@@ -292,6 +300,25 @@ async def test_an_exhausted_pool_is_a_503_not_a_500(
         assert (await take).status_code == 201
 
 
+@pytest.mark.parametrize(
+    "app_client", [{"command_timeout_seconds": 1, "connect_timeout_seconds": 1}], indirect=True
+)
+async def test_a_frozen_database_is_a_503_within_the_command_timeout_not_a_hang(
+    cluster: PrivateCluster, app_client: AsyncClient
+) -> None:
+    assert (await app_client.get(f"{API}/experts")).status_code == 200  # a pooled connection exists
+    cluster.freeze(True)
+    try:
+        started = time.monotonic()
+        read = await asyncio.wait_for(app_client.get(f"{API}/experts"), timeout=15)
+        waited = time.monotonic() - started
+    finally:
+        cluster.freeze(False)
+    assert _assert_fault(read) in FAULT_CODES
+    assert waited < 5, f"a frozen database should be given up on after about 1 s, took {waited:.1f} s"
+    assert (await app_client.get(f"{API}/experts")).status_code == 200  # and it recovers by itself
+
+
 # ------------------------------------------------------------------------- database out of reach
 
 
@@ -408,7 +435,7 @@ def server(cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFactory) ->
         "STUDIO_MATCH_DATABASE_URL": cluster.url("studio_match"),
         "STUDIO_MATCH_MATCHER_PATH": "",
         "STUDIO_MATCH_LOG_FORMAT": "text",
-        "STUDIO_MATCH_LOG_LEVEL": "ERROR",
+        "STUDIO_MATCH_LOG_LEVEL": "WARNING",
         "STUDIO_MATCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "STUDIO_MATCH_DATABASE__CONNECT_TIMEOUT_SECONDS": "2",
     }
