@@ -296,6 +296,8 @@ async def test_an_exhausted_pool_is_a_503_not_a_500(
         await asyncio.sleep(0.3)
         read = await app_client.get(f"{API}/experts")
         assert _assert_fault(read, "database_busy") == "database_busy"
+        ready = await app_client.get("/readyz")
+        assert _assert_fault(ready, "database_busy") and ready.json()["database"] == "busy"
         await lock.release()
         assert (await take).status_code == 201
 

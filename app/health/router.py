@@ -10,6 +10,9 @@ from app.health.service import check_readiness
 
 router = APIRouter(tags=["运维"])
 
+# what the probe reports in its ``database`` member, by the problem it answers with
+_DATABASE_STATE = {"database_busy": "busy", "database_timeout": "timeout"}
+
 
 @router.get("/healthz", summary="存活检查")
 async def healthz() -> dict[str, str]:
@@ -29,7 +32,9 @@ async def readyz(session: SessionDep) -> dict[str, str | None]:
     """
     readiness = await check_readiness(session)
     found: dict[str, str | None] = {
-        "database": "ok" if readiness.database else "unreachable",
+        "database": "ok"
+        if readiness.fault is None
+        else _DATABASE_STATE.get(readiness.fault.code, "unreachable"),
         "migration": readiness.revision,
         "migration_head": readiness.head,
     }
