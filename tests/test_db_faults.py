@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from app import migrations
 from app.accounts.models import User, UserRole
-from app.agreements.models import Agreement
+from app.agreements.models import Agreement, AgreementStatus
 from app.config import DatabaseLimits, Settings
 from app.db import create_engine
 from app.errors import DatabaseTimeout, database_fault
@@ -423,6 +423,13 @@ async def test_a_committed_write_is_answered_even_if_the_database_goes_away_afte
     async with AsyncSession(setup_engine) as session:
         saved = await session.get_one(Agreement, agreement["id"])
         assert (saved.goals, saved.version) == ("解决主轴振动问题", edited.json()["version"])
+        saved.status = AgreementStatus.IN_PROGRESS  # signed by both, as far as the catalogue cares
+        await session.commit()
+
+    stop_after_commit[0] = True
+    catalogued = await app_client.post(f"{API}/projects/{agreement['id']}", headers=people.auth(people.admin))
+    assert catalogued.status_code == 201, catalogued.text
+    assert catalogued.json()["catalogued_at"] is not None
 
 
 # ------------------------------------------------------------------ a real server, real connections
