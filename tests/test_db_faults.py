@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from app import migrations
 from app.accounts.models import User, UserRole
 from app.agreements.models import Agreement, AgreementStatus
+from app.clock import local_today
 from app.config import DatabaseLimits, Settings
 from app.db import create_engine
 from app.errors import DatabaseTimeout, database_fault
@@ -430,6 +431,35 @@ async def test_a_committed_write_is_answered_even_if_the_database_goes_away_afte
     catalogued = await app_client.post(f"{API}/projects/{agreement['id']}", headers=people.auth(people.admin))
     assert catalogued.status_code == 201, catalogued.text
     assert catalogued.json()["catalogued_at"] is not None
+
+    # a review round with one scored project: the funding decision answers with the ranking
+    cluster.start()
+    async with AsyncSession(setup_engine, expire_on_commit=False) as session:
+        reviewer = await make_user(session, UserRole.EXPERT, expert=await make_expert(session))
+        await session.commit()
+    year = local_today().year
+    admin = people.auth(people.admin)
+    assert (
+        await app_client.post(f"{API}/review-rounds", json={"year": year}, headers=admin)
+    ).status_code == 201
+    assigned = await app_client.post(
+        f"{API}/review-rounds/{year}/reviewers",
+        json={"agreement_id": agreement["id"], "expert_id": reviewer.expert_id},
+        headers=admin,
+    )
+    scores = {"progress_score": 80, "technical_score": 85, "difficulty_score": 70, "benefit_score": 90}
+    reviewed = await app_client.put(
+        f"{API}/reviews/{assigned.json()['id']}", json=scores, headers=people.auth(reviewer)
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    stop_after_commit[0] = True
+    funded = await app_client.post(
+        f"{API}/review-rounds/{year}/funding",
+        json={"decisions": [{"agreement_id": agreement["id"], "decision": "funded", "amount": 100_000}]},
+        headers=admin,
+    )
+    assert funded.status_code == 200, funded.text
+    assert [(r["agreement_id"], r["decision"]) for r in funded.json()] == [(agreement["id"], "funded")]
 
 
 # ------------------------------------------------------------------ a real server, real connections
