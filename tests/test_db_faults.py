@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -47,6 +48,7 @@ from app.orders.models import Order, OrderTaking, TakingSource, TakingStatus
 from app.studios.models import Studio
 from tests.factories import bearer, make_enterprise, make_expert, make_order, make_studio, make_user
 from tests.problems import assert_problem
+from tests.web.test_pages import logged_in
 
 API = "/api/v1"
 FAULT_CODES = {"database_unavailable", "database_busy", "database_timeout"}
@@ -460,6 +462,38 @@ async def test_a_committed_write_is_answered_even_if_the_database_goes_away_afte
     )
     assert funded.status_code == 200, funded.text
     assert [(r["agreement_id"], r["decision"]) for r in funded.json()] == [(agreement["id"], "funded")]
+
+
+async def test_a_draft_posted_for_publishing_is_kept_when_the_database_goes_away_after_saving_it(
+    cluster: PrivateCluster,
+    setup_engine: AsyncEngine,
+    people: People,
+    app_client: AsyncClient,
+    stop_after_commit: list[bool],
+) -> None:
+    token = await logged_in(app_client, people.enterprise)
+    stop_after_commit[0] = True  # the draft's commit; publishing it then finds no database
+    posted = await app_client.post(
+        "/orders/new",
+        data={
+            "csrf_token": token,
+            "studio_id": people.studio_id,
+            "title": "保存后数据库停机的需求",
+            "description": "草稿已保存，发布时数据库不可用，页面应带用户回到草稿而不是报错。",
+            "need_kind": "consulting",
+            "action": "publish",
+        },
+    )
+    # the answer is the saved draft's page, which says why it is not published: a retry publishes it
+    assert posted.status_code == 303, posted.text
+    location = posted.headers["location"]
+    assert re.fullmatch(r"/orders/\d+\?problem=database_unavailable", location), location
+    cluster.start()
+    async with AsyncSession(setup_engine) as session:
+        titles = (
+            await session.scalars(select(Order.title).where(Order.title == "保存后数据库停机的需求"))
+        ).all()
+    assert len(titles) == 1
 
 
 # ------------------------------------------------------------------ a real server, real connections
