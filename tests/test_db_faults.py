@@ -17,7 +17,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -500,43 +499,35 @@ async def test_a_draft_posted_for_publishing_is_kept_when_the_database_goes_away
 
 
 @pytest.fixture(scope="module")
-def server(cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """``studio-match serve`` on a free port against the private cluster: its base URL and process id."""
+def server(cluster: PrivateCluster) -> Iterator[str]:
+    """uvicorn on a free port, serving the app on the private cluster (plus two routes with a bug)."""
+    app: FastAPI = create_app(_settings(cluster, connect_timeout_seconds=2))
+
+    @app.get(f"{API}/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    @app.get("/boom")
+    async def boom_page() -> None:
+        raise RuntimeError("a bug on a page")
+
     port = _free_port()
-    env = {
-        **os.environ,
-        "STUDIO_MATCH_DATABASE_URL": cluster.url("studio_match"),
-        "STUDIO_MATCH_MATCHER_PATH": "",
-        "STUDIO_MATCH_LOG_FORMAT": "text",
-        "STUDIO_MATCH_LOG_LEVEL": "WARNING",
-        "STUDIO_MATCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "STUDIO_MATCH_DATABASE__CONNECT_TIMEOUT_SECONDS": "2",
-    }
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, ws="none", lifespan="on")
     )
-    base = f"http://127.0.0.1:{port}"
+    # a thread of this process: the app is imported already, so the server is up at once
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"the server did not start: {log.name}")
-            time.sleep(0.2)
-        yield base, process.pid
-        assert process.poll() is None, "the server died"
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+        assert thread.is_alive(), "the server stopped"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 @dataclass
@@ -551,9 +542,9 @@ class Load:
 
 
 async def test_the_database_stopped_and_started_under_load_gives_only_503s_and_loses_nothing(
-    cluster: PrivateCluster, setup_engine: AsyncEngine, people: People, server: tuple[str, int]
+    cluster: PrivateCluster, setup_engine: AsyncEngine, people: People, server: str
 ) -> None:
-    base, _pid = server
+    base = server
     load = Load()
     restarted, recovered = asyncio.Event(), asyncio.Event()
     done = asyncio.Event()
@@ -628,41 +619,17 @@ async def test_the_database_stopped_and_started_under_load_gives_only_503s_and_l
     assert rows == load.acknowledged, "an acknowledged write is missing"
 
 
-def test_an_unexpected_error_keeps_the_keep_alive_connection_open(cluster: PrivateCluster) -> None:
-    app: FastAPI = create_app(_settings(cluster))
-
-    @app.get(f"{API}/boom")
-    async def boom() -> None:
-        raise RuntimeError("a bug")
-
-    @app.get("/boom")
-    async def boom_page() -> None:
-        raise RuntimeError("a bug on a page")
-
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, ws="none", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.05)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        answers = []
-        for path in (f"{API}/boom", "/boom", "/healthz"):
-            connection.request("GET", path)
-            sock = connection.sock
-            response = connection.getresponse()
-            answers.append((response.status, response.getheader("content-type"), response.read()))
-            # the same TCP connection carries the next request: the server did not close it
-            assert sock is not None and connection.sock is sock and not response.will_close
-        connection.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+def test_an_unexpected_error_keeps_the_keep_alive_connection_open(server: str) -> None:
+    connection = http.client.HTTPConnection(*server.removeprefix("http://").split(":"), timeout=10)
+    answers = []
+    for path in (f"{API}/boom", "/boom", "/healthz"):
+        connection.request("GET", path)
+        sock = connection.sock
+        response = connection.getresponse()
+        answers.append((response.status, response.getheader("content-type"), response.read()))
+        # the same TCP connection carries the next request: the server did not close it
+        assert sock is not None and connection.sock is sock and not response.will_close
+    connection.close()
     (api_status, api_type, api_body), (page_status, page_type, page_body), (ok_status, _, _) = answers
     assert (api_status, api_type) == (500, "application/problem+json")
     assert b'"code":"internal"' in api_body and b"Traceback" not in api_body
