@@ -49,6 +49,31 @@ class YearlyTargets(BaseModel):
     worker_trainings: int = Field(default=5000, ge=0, description="培训职工人次")
 
 
+class DatabaseLimits(BaseModel):
+    """Timeouts and pool of the service's database connections, so trouble there ends in a 503, not a hang.
+
+    Set from the environment as ``STUDIO_MATCH_DATABASE__STATEMENT_TIMEOUT_SECONDS=10`` and so on. They
+    apply to PostgreSQL; the embedded SQLite database ignores them. A statement or lock timeout of 0
+    switches that limit off.
+    """
+
+    # PostgreSQL cancels a statement running longer than this (statement_timeout)
+    statement_timeout_seconds: float = Field(default=15, ge=0)
+    # ... and a statement waiting longer than this for a row or table lock (lock_timeout): one held lock
+    # must not pile up every request behind it until the pool is exhausted
+    lock_timeout_seconds: float = Field(default=3, ge=0)
+    # opening a connection (TCP and start-up) gives up after this
+    connect_timeout_seconds: float = Field(default=5, gt=0)
+    # the driver gives up on an answer after this, even from a frozen server that cancels nothing;
+    # keep it above the statement timeout so the server's own cancel normally comes first
+    command_timeout_seconds: float = Field(default=20, gt=0)
+    # connections kept per worker process, extra ones opened under load, and how long a request waits
+    # for a free one before it is answered 503 database_busy
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_timeout_seconds: float = Field(default=5, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment.
 
@@ -64,6 +89,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_DATABASE_URL
+    database: DatabaseLimits = DatabaseLimits()
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"

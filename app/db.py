@@ -18,6 +18,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from app.clock import utcnow
+from app.config import DatabaseLimits
 
 __all__ = [
     "Base",
@@ -81,11 +82,23 @@ def _dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, echo: bool = False, limits: DatabaseLimits | None = None
+) -> AsyncEngine:
     """Create the async engine for ``database_url`` (PostgreSQL via asyncpg, or embedded SQLite).
 
     For SQLite the parent directory is created, and foreign keys are switched on for every connection,
     so both databases enforce the same integrity rules.
+
+    Args:
+        database_url: SQLAlchemy URL of the database.
+        echo: log every statement.
+        limits: statement, lock, connect and pool timeouts and the pool size (PostgreSQL only). The
+            service passes its settings; without them (migrations, batch commands, tests) statements
+            run as long as they need and the pool keeps SQLAlchemy's defaults.
+
+    Returns:
+        The engine; nothing connects until the first statement.
     """
     url = make_url(database_url)
     kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _dump_json}
@@ -95,7 +108,27 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         return engine
+    if limits is not None:
+        kwargs |= {
+            "pool_size": limits.pool_size,
+            "max_overflow": limits.max_overflow,
+            "pool_timeout": limits.pool_timeout_seconds,
+            "connect_args": _asyncpg_limits(limits),
+        }
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _asyncpg_limits(limits: DatabaseLimits) -> dict[str, Any]:
+    # server_settings are sent in the start-up packet: every pooled connection has them, no extra round trip
+    return {
+        "timeout": limits.connect_timeout_seconds,
+        "command_timeout": limits.command_timeout_seconds,
+        "server_settings": {
+            "application_name": "studio-match",
+            "statement_timeout": str(round(limits.statement_timeout_seconds * 1000)),
+            "lock_timeout": str(round(limits.lock_timeout_seconds * 1000)),
+        },
+    }
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import socket
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.labels import field_label
 
@@ -25,6 +29,7 @@ class DomainError(Exception):
         detail: Chinese sentence telling the user what went wrong and how to fix it.
         errors: optional per-field problems, ``[{"field": ..., "message": ...}]``.
         headers: extra response headers (e.g. ``WWW-Authenticate``).
+        extensions: extra members of the problem+json body (RFC 9457 §3.2), e.g. what a probe found.
     """
 
     code: ClassVar[str] = "domain_error"
@@ -37,10 +42,12 @@ class DomainError(Exception):
         *,
         errors: Sequence[Mapping[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         self.detail = detail or self.title
         self.errors = [dict(e) for e in errors] if errors else None
         self.headers = dict(headers) if headers else None
+        self.extensions = dict(extensions) if extensions else None
         super().__init__(self.detail)
 
 
@@ -87,6 +94,154 @@ class MalformedJson(DomainError):
     """The request body is not valid JSON."""
 
     code, status, title = "malformed_json", 400, "请求体不是合法的 JSON"
+
+
+class InternalError(DomainError):
+    """An unexpected error (a bug): never shown with a traceback; the request id finds it in the log."""
+
+    code, status, title = "internal", 500, "服务器内部错误"
+
+    def __init__(self) -> None:
+        super().__init__("服务器出现意外错误，请稍后重试；如问题持续，请把请求编号告知管理员。")
+
+
+class DatabaseFault(DomainError):
+    """The database could not serve the request: the client should retry later (503 with ``Retry-After``).
+
+    Nothing here is a business rule: ``database_fault`` classifies driver and pool exceptions into these,
+    and the request that met one was not carried out (or, for a write whose connection broke during the
+    commit, may have been: the detail asks to check before retrying).
+    """
+
+    code, status, title = "database_fault", 503, "数据库暂时无法处理请求"
+    retry_after: ClassVar[int] = 5
+
+    def __init__(self, detail: str | None = None, *, extensions: Mapping[str, Any] | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after)}, extensions=extensions)
+
+
+class DatabaseUnavailable(DatabaseFault):
+    """No connection to the database: refused, reset, shut down, starting up, or lost mid-request."""
+
+    code, status, title = "database_unavailable", 503, "数据库暂时不可用"
+    retry_after = 5
+
+    def __init__(self, detail: str | None = None, *, extensions: Mapping[str, Any] | None = None) -> None:
+        super().__init__(
+            detail
+            or "服务暂时连接不上数据库，请求未能完成。请稍等几秒后重试；如果刚才提交了修改，请先刷新页面确认是否已经生效。",
+            extensions=extensions,
+        )
+
+
+class DatabaseBusy(DatabaseFault):
+    """Every pooled connection is in use (the pool timeout passed), or the database gave up a deadlock."""
+
+    code, status, title = "database_busy", 503, "数据库繁忙"
+    retry_after = 2
+
+    def __init__(self, detail: str | None = None, *, extensions: Mapping[str, Any] | None = None) -> None:
+        super().__init__(
+            detail or "当前访问量过大，数据库暂时无法处理这个请求，请求未能完成。请稍等片刻后重试。",
+            extensions=extensions,
+        )
+
+
+class DatabaseTimeout(DatabaseFault):
+    """A statement ran past the statement timeout, waited past the lock timeout, or got no answer in time."""
+
+    code, status, title = "database_timeout", 503, "数据库响应超时"
+    retry_after = 2
+
+    def __init__(self, detail: str | None = None, *, extensions: Mapping[str, Any] | None = None) -> None:
+        super().__init__(
+            detail
+            or "数据库未能在限定时间内完成操作（可能有其他操作正在处理同一条记录），请求未能完成。请稍后重试。",
+            extensions=extensions,
+        )
+
+
+# PostgreSQL SQLSTATEs (Appendix A of its manual) → what the client is told
+_TIMEOUT_STATES = {
+    "57014",  # query_canceled: statement_timeout (or an operator's pg_cancel_backend)
+    "55P03",  # lock_not_available: lock_timeout
+}
+_BUSY_STATES = {
+    "40001",  # serialization_failure
+    "40P01",  # deadlock_detected: the database ended one side, a retry goes through
+    "53300",  # too_many_connections
+}
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03"}  # admin / crash shutdown, starting up
+_DRIVER_MODULES = ("asyncpg", "sqlalchemy", "aiosqlite")
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    # the exception, SQLAlchemy's wrapped DBAPI error and the driver's own, along explicit causes only
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        orig = getattr(current, "orig", None)
+        if isinstance(orig, BaseException) and id(orig) not in seen:
+            yield orig
+            seen.add(id(orig))
+            current = orig.__cause__
+        else:
+            current = current.__cause__
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if str(traceback.tb_frame.f_globals.get("__name__", "")).startswith(_DRIVER_MODULES):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def database_fault(exc: BaseException) -> DatabaseFault | None:
+    """Classify an exception as database trouble the client may retry, or ``None`` for anything else.
+
+    Pool exhausted → ``database_busy``; statement or lock timeout, or no answer in time →
+    ``database_timeout``; connection refused, reset or lost, server shut down or starting →
+    ``database_unavailable``. Integrity errors, bad SQL and every other exception are bugs or business
+    rules, not faults: ``None``.
+
+    Args:
+        exc: what a request raised.
+
+    Returns:
+        The problem to answer with, or ``None``.
+    """
+    if isinstance(exc, sa_exc.TimeoutError):  # QueuePool: no connection free within pool_timeout
+        return DatabaseBusy()
+    for link in _causes(exc):
+        state = getattr(link, "sqlstate", None) or getattr(link, "pgcode", None)
+        if not isinstance(state, str):
+            continue
+        if state in _TIMEOUT_STATES:
+            return DatabaseTimeout()
+        if state in _BUSY_STATES:
+            return DatabaseBusy()
+        if state in _UNAVAILABLE_STATES or state.startswith(("08", "53")):
+            return DatabaseUnavailable()
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return DatabaseUnavailable()
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError):
+        if getattr(getattr(exc, "orig", None), "sqlite_errorname", "") in {"SQLITE_BUSY", "SQLITE_LOCKED"}:
+            return DatabaseBusy()
+        return DatabaseUnavailable()
+    # asyncpg's own errors reach us unwrapped when they happen while connecting (or a pre-ping reconnects)
+    if isinstance(
+        exc, TimeoutError
+    ):  # connect timeout, or command_timeout on a server that stopped answering
+        return DatabaseTimeout()
+    if isinstance(exc, ConnectionError | socket.gaierror | asyncpg.InterfaceError | asyncpg.PostgresError):
+        return DatabaseUnavailable()
+    if isinstance(exc, OSError) and _raised_by_driver(exc):
+        return DatabaseUnavailable()
+    return None
 
 
 # pydantic error type → Chinese message; ``{name}`` placeholders come from the error's ``ctx``.
@@ -177,6 +332,7 @@ def _problem_response(
     detail: str,
     errors: list[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     renderer = getattr(request.app.state, "page_problem_renderer", None)
     if renderer is not None and renderer[0](request):
@@ -200,6 +356,8 @@ def _problem_response(
         body["request_id"] = request_id
     if errors:
         body["errors"] = errors
+    for name, value in (extensions or {}).items():
+        body.setdefault(name, value)  # an extension never overrides a member RFC 9457 defines
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
 
 
@@ -213,6 +371,7 @@ def problem_from_domain_error(request: Request, exc: DomainError) -> Response:
         detail=exc.detail,
         errors=exc.errors,
         headers=exc.headers,
+        extensions=exc.extensions,
     )
 
 
@@ -252,19 +411,71 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("request.unhandled_error path=%s", request.url.path)
-    return _problem_response(
-        request,
-        code="internal",
-        status=500,
-        title="服务器内部错误",
-        detail="服务器出现意外错误，请稍后重试；如问题持续，请把请求编号告知管理员。",
-    )
+    fault = database_fault(exc)
+    if fault is not None:
+        # expected while the database restarts: one line each, no traceback flooding the log
+        log.warning(
+            "request.database_fault path=%s code=%s error=%s: %s",
+            request.url.path,
+            fault.code,
+            type(exc).__name__,
+            str(exc).splitlines()[0] if str(exc) else "",
+        )
+        return problem_from_domain_error(request, fault)
+    log.error("request.unhandled_error path=%s", request.url.path, exc_info=exc)
+    return problem_from_domain_error(request, InternalError())
+
+
+class UnhandledErrorMiddleware:
+    """Answer an exception no handler took (a bug, or database trouble) without closing the connection.
+
+    Starlette sends the response of an ``Exception`` handler from its outermost middleware and then
+    re-raises the exception to the server, and uvicorn answers a raised exception by closing the
+    keep-alive connection: the client's next request on it would fail too. Caught here, inside that
+    middleware, the exception becomes its problem response (``database_fault`` → 503, else 500
+    ``internal``) and the connection stays open. Installed by ``register_exception_handlers``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI call."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = finished = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started, finished
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if finished:
+                # e.g. a dependency's clean-up after the response went out: the client has its answer
+                log.error("request.error_after_response path=%s", scope["path"], exc_info=exc)
+                return
+            if started:
+                raise  # half a response: only closing the connection tells the client
+            response = await _on_unexpected(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 def register_exception_handlers(app: FastAPI) -> None:
-    """Install every exception → response mapping on ``app``."""
+    """Install every exception → response mapping on ``app``.
+
+    Domain errors, invalid requests and HTTP errors have handlers; anything else (database faults
+    included) is answered by ``UnhandledErrorMiddleware``. The ``Exception`` handler only sees what
+    escapes the middlewares around it.
+    """
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(UnhandledErrorMiddleware)

@@ -25,7 +25,7 @@ from app.dashboard.pages import router as dashboard_pages
 from app.dashboard.router import router as dashboard_router
 from app.db import create_engine, create_sessionmaker
 from app.enterprises.router import router as enterprises_router
-from app.errors import register_exception_handlers
+from app.errors import database_fault, register_exception_handlers
 from app.experts.pages import router as experts_pages
 from app.experts.router import router as experts_router
 from app.health.router import router as health_router
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, echo=settings.sql_echo)
+        engine = create_engine(settings.database_url, echo=settings.sql_echo, limits=settings.database)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         log.info("app.started database=%s", engine.url.get_backend_name())
@@ -168,11 +168,12 @@ async def _warm_matcher(app: FastAPI) -> None:
     # reports that, and the index loads on the first ranking
     try:
         await app.state.matcher_index.current()
-    except SQLAlchemyError:
-        log.warning("matcher.warm_up_skipped reason=database_not_ready")
-    except Exception:
+    except Exception as exc:
         # the service must come up even if the index cannot be built now; the first ranking retries
-        log.exception("matcher.warm_up_failed")
+        if isinstance(exc, SQLAlchemyError) or database_fault(exc) is not None:
+            log.warning("matcher.warm_up_skipped reason=database_not_ready error=%s", type(exc).__name__)
+        else:
+            log.exception("matcher.warm_up_failed")
 
 
 async def _follow_feed(index: MatcherIndex, interval: float) -> None:

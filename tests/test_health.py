@@ -9,6 +9,7 @@ from httpx import ASGITransport, AsyncClient
 from app.config import Settings
 from app.main import create_app
 from app.migrations import head_revision
+from tests.problems import assert_problem
 
 
 async def test_healthz_answers_while_the_process_is_up(client: AsyncClient) -> None:
@@ -42,10 +43,6 @@ async def test_readyz_is_503_on_a_database_that_was_never_migrated(tmp_path: Pat
         AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http,
     ):
         response = await http.get("/readyz")
-    assert response.status_code == 503
-    assert response.json() == {
-        "status": "not_ready",
-        "database": "ok",
-        "migration": None,
-        "migration_head": head_revision(),
-    }
+    body = assert_problem(response, 503, "database_not_migrated")
+    assert response.headers["retry-after"] == "30"
+    assert (body["database"], body["migration"], body["migration_head"]) == ("ok", None, head_revision())

@@ -91,8 +91,7 @@ async def update_terms(
     agreement_id: IdPath, body: AgreementTermsUpdate, session: SessionDep, actor: ActorDep
 ) -> AgreementRead:
     """Change a draft's terms; a stale version is refused with 409."""
-    agreement = await agreement_service.update_terms(session, actor, agreement_id, body)
-    return await agreement_service.read_model(session, agreement)
+    return await agreement_service.update_terms(session, actor, agreement_id, body)
 
 
 @router.post("/{agreement_id}/submit", response_model=AgreementRead, summary="提交签署（草稿 → 待签署）")
@@ -100,8 +99,7 @@ async def submit(
     agreement_id: IdPath, body: VersionedAction, session: SessionDep, actor: ActorDep
 ) -> AgreementRead:
     """Freeze the terms under a content hash and ask both sides to sign."""
-    agreement = await agreement_service.submit_for_signature(session, actor, agreement_id, body.version)
-    return await agreement_service.read_model(session, agreement)
+    return await agreement_service.submit_for_signature(session, actor, agreement_id, body.version)
 
 
 @router.post("/{agreement_id}/revise", response_model=AgreementRead, summary="退回修改（待签署 → 草稿）")
@@ -109,8 +107,7 @@ async def revise(
     agreement_id: IdPath, body: VersionedAction, session: SessionDep, actor: ActorDep
 ) -> AgreementRead:
     """Take the agreement back to draft; signatures given so far lapse."""
-    agreement = await agreement_service.revise(session, actor, agreement_id, body.version)
-    return await agreement_service.read_model(session, agreement)
+    return await agreement_service.revise(session, actor, agreement_id, body.version)
 
 
 @router.post("/{agreement_id}/sign", response_model=AgreementRead, summary="签署协议（支持 Idempotency-Key）")
@@ -190,8 +187,7 @@ async def confirm_delivery(
     agreement_id: IdPath, body: DeliveryConfirmation, session: SessionDep, actor: ActorDep
 ) -> AgreementRead:
     """Confirm delivery for the caller's side; with both sides it is delivered."""
-    agreement = await agreement_service.confirm_delivery(session, actor, agreement_id, body)
-    return await agreement_service.read_model(session, agreement)
+    return await agreement_service.confirm_delivery(session, actor, agreement_id, body)
 
 
 @router.post("/{agreement_id}/termination", response_model=AgreementRead, summary="终止协议（须说明原因）")
@@ -199,8 +195,7 @@ async def terminate(
     agreement_id: IdPath, body: Termination, session: SessionDep, actor: ActorDep
 ) -> AgreementRead:
     """End the agreement early."""
-    agreement = await marketplace_service.terminate_agreement(session, actor, agreement_id, body.reason)
-    return await agreement_service.read_model(session, agreement)
+    return await marketplace_service.terminate_agreement(session, actor, agreement_id, body.reason)
 
 
 @router.get("/{agreement_id}/consultations", response_model=list[ConsultationRead], summary="会商记录")

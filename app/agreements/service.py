@@ -221,7 +221,11 @@ async def agreement_view(session: AsyncSession, actor: Actor, agreement_id: int)
 
 
 async def read_model(session: AsyncSession, agreement: Agreement) -> AgreementRead:
-    """The API view of one agreement, with its consultation schedule."""
+    """The API view of one agreement, with its consultation schedule.
+
+    A write use case builds it before its commit and returns it: a read after the commit could fail
+    (the database restarting) and answer an error for a change that was saved.
+    """
     schedule = (await schedules(session, [agreement]))[agreement.id]
     return AgreementRead.model_validate(agreement).model_copy(
         update={"next_consultation_due": schedule.next_due, "consultation_overdue": schedule.overdue}
@@ -257,8 +261,10 @@ async def start_agreement(
 
 async def update_terms(
     session: AsyncSession, actor: Actor, agreement_id: int, data: AgreementTermsUpdate
-) -> Agreement:
+) -> AgreementRead:
     """Change a draft's terms. Either party may edit; the edit must start from the current version.
+
+    Returns the agreement as the API shows it, built before the commit.
 
     Raises:
         AgreementNotFound / NotAParty / AgreementTransitionInvalid / AgreementVersionConflict /
@@ -276,14 +282,17 @@ async def update_terms(
     await record_change(
         session, actor=actor, action="agreement.terms_updated", record=agreement, before=before
     )
+    answer = await read_model(session, agreement)
     await session.commit()
-    return agreement
+    return answer
 
 
 async def submit_for_signature(
     session: AsyncSession, actor: Actor, agreement_id: int, version: int
-) -> Agreement:
+) -> AgreementRead:
     """Freeze the draft's terms under a content hash and ask both sides to sign (草稿 → 待签署).
+
+    Returns the agreement as the API shows it, built before the commit.
 
     Raises:
         AgreementTermsIncomplete: goals, deliverables, duration or start date are missing.
@@ -311,12 +320,16 @@ async def submit_for_signature(
         f"协议 #{agreement.id} 待签署",
         "协议条款已提交，请核对后签署。",
     )
+    answer = await read_model(session, agreement)
     await session.commit()
-    return agreement
+    return answer
 
 
-async def revise(session: AsyncSession, actor: Actor, agreement_id: int, version: int) -> Agreement:
-    """Take an agreement back from signature to draft (待签署 → 草稿); signatures given so far lapse."""
+async def revise(session: AsyncSession, actor: Actor, agreement_id: int, version: int) -> AgreementRead:
+    """Take an agreement back from signature to draft (待签署 → 草稿); signatures given so far lapse.
+
+    Returns the agreement as the API shows it, built before the commit.
+    """
     agreement, _ = await _lock_for_party(session, actor, agreement_id, "退回修改")
     _check_version(agreement, version)
     _require(agreement, {AgreementStatus.PENDING_SIGNATURE}, "退回修改")
@@ -334,8 +347,9 @@ async def revise(session: AsyncSession, actor: Actor, agreement_id: int, version
         },
         action="agreement.revised",
     )
+    answer = await read_model(session, agreement)
     await session.commit()
-    return agreement
+    return answer
 
 
 async def sign(
@@ -504,8 +518,10 @@ async def amendments(session: AsyncSession, actor: Actor, agreement_id: int) -> 
 
 async def confirm_delivery(
     session: AsyncSession, actor: Actor, agreement_id: int, data: DeliveryConfirmation
-) -> Agreement:
+) -> AgreementRead:
     """Confirm delivery for the caller's side and rate the other side; with both, the agreement is delivered.
+
+    Returns the agreement as the API shows it, built before the commit.
 
     Raises:
         AgreementTransitionInvalid: the agreement is not being carried out.
@@ -537,8 +553,9 @@ async def confirm_delivery(
         "双方均已确认交付并互评。" if delivered else "对方已确认交付并评价，请您确认交付并评价。",
         skip_side=side,
     )
+    answer = await read_model(session, agreement)
     await session.commit()
-    return agreement
+    return answer
 
 
 async def end_agreement(

@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
+from app.health.errors import DatabaseNotMigrated
 from app.health.service import check_readiness
 
 router = APIRouter(tags=["运维"])
 
+# what the probe reports in its ``database`` member, by the problem it answers with
+_DATABASE_STATE = {"database_busy": "busy", "database_timeout": "timeout"}
+
 
 @router.get("/healthz", summary="存活检查")
 async def healthz() -> dict[str, str]:
-    """Answer as long as the process serves requests."""
+    """Answer as long as the process serves requests (it never touches the database)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="就绪检查（数据库可达且迁移到最新）", response_model=None)
-async def readyz(session: SessionDep) -> JSONResponse:
-    """Answer 200 when the database answers and is at the migration head, else 503."""
+@router.get("/readyz", summary="就绪检查（数据库可达且迁移到最新）")
+async def readyz(session: SessionDep) -> dict[str, str | None]:
+    """Answer 200 when the database answers and is at the migration head.
+
+    Otherwise 503 problem+json with ``Retry-After``: ``database_unavailable``, ``database_busy``,
+    ``database_timeout`` or ``database_not_migrated``, with what the probe found as extension members.
+
+    Raises:
+        DatabaseFault: the database is not ready.
+    """
     readiness = await check_readiness(session)
-    body: dict[str, Any] = {
-        "status": "ready" if readiness.ready else "not_ready",
-        "database": "ok" if readiness.database else "unreachable",
+    found: dict[str, str | None] = {
+        "database": "ok"
+        if readiness.fault is None
+        else _DATABASE_STATE.get(readiness.fault.code, "unreachable"),
         "migration": readiness.revision,
         "migration_head": readiness.head,
     }
-    return JSONResponse(body, status_code=200 if readiness.ready else 503)
+    if readiness.fault is not None:
+        readiness.fault.extensions = found
+        raise readiness.fault
+    if not readiness.ready:
+        raise DatabaseNotMigrated(readiness.revision, readiness.head, extensions=found)
+    return {"status": "ready", **found}

@@ -5,19 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import DatabaseFault, DatabaseUnavailable, database_fault
 from app.migrations import head_revision
 
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
-    """What the readiness probe found."""
+    """What the readiness probe found; ``fault`` says why the database did not answer."""
 
     database: bool
     revision: str | None
     head: str
+    fault: DatabaseFault | None = None
 
     @property
     def ready(self) -> bool:
@@ -26,16 +27,21 @@ class Readiness:
 
 
 async def check_readiness(session: AsyncSession) -> Readiness:
-    """Ask the database for its current migration revision."""
+    """Ask the database for its current migration revision.
+
+    Never raises: whatever goes wrong (refused, reset, timeout, pool exhausted, no ``alembic_version``
+    table) is a finding of the probe, which answers 503 for it.
+    """
     head = head_revision()
     try:
         revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
-    except SQLAlchemyError:
-        # unreachable, or never migrated (no alembic_version table): either way not ready
+    except Exception:
+        # unreachable, or never migrated (no alembic_version table): tell them apart with a plain query
         try:
             await session.rollback()
             await session.execute(text("SELECT 1"))
-        except SQLAlchemyError:
-            return Readiness(database=False, revision=None, head=head)
+        except Exception as exc:
+            fault = database_fault(exc) or DatabaseUnavailable()
+            return Readiness(database=False, revision=None, head=head, fault=fault)
         return Readiness(database=True, revision=None, head=head)
     return Readiness(database=True, revision=revision, head=head)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.accounts.deps import ActorDep
-from app.agreements import service as agreement_service
 from app.agreements.schemas import AgreementRead
 from app.db import SessionDep
 from app.marketplace import service as marketplace_service
@@ -128,8 +127,7 @@ async def my_takings(session: SessionDep, actor: ActorDep) -> list[TakingRead]:
 )
 async def confirm_taking(taking_id: IdPath, session: SessionDep, actor: ActorDep) -> AgreementRead:
     """Confirm a taker; the answer is the new agreement draft."""
-    agreement = await marketplace_service.confirm_taking(session, actor, taking_id)
-    return await agreement_service.read_model(session, agreement)
+    return await marketplace_service.confirm_taking(session, actor, taking_id)
 
 
 @router.post("/takings/{taking_id}/release", response_model=TakingRead, summary="释放接单名额（须说明原因）")

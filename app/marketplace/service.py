@@ -20,6 +20,7 @@ from app.accounts.models import UserRole
 from app.accounts.security import Actor
 from app.agreements import service as agreement_service
 from app.agreements.models import Agreement
+from app.agreements.schemas import AgreementRead
 from app.audit.service import apply_changes, record_change, snapshot
 from app.clock import utcnow
 from app.enterprises import service as enterprise_service
@@ -222,8 +223,10 @@ async def decline_invitation(session: AsyncSession, actor: Actor, order_id: int,
     return proposal
 
 
-async def confirm_taking(session: AsyncSession, actor: Actor, taking_id: int) -> Agreement:
+async def confirm_taking(session: AsyncSession, actor: Actor, taking_id: int) -> AgreementRead:
     """The enterprise confirms a taker (确认接单): the taking is confirmed and an agreement draft created.
+
+    Returns the agreement as the API shows it, built before the commit.
 
     All or nothing: if any step fails, neither the taking, the order nor an agreement changes.
 
@@ -252,8 +255,9 @@ async def confirm_taking(session: AsyncSession, actor: Actor, taking_id: int) ->
         body="协议草稿已生成，请与企业商定条款后签署。",
         link=f"/agreements/{agreement.id}",
     )
+    answer = await agreement_service.read_model(session, agreement)
     await session.commit()
-    return agreement
+    return answer
 
 
 async def release_taking(session: AsyncSession, actor: Actor, taking_id: int, reason: str) -> OrderTaking:
@@ -276,8 +280,10 @@ async def release_taking(session: AsyncSession, actor: Actor, taking_id: int, re
 
 async def terminate_agreement(
     session: AsyncSession, actor: Actor, agreement_id: int, reason: str
-) -> Agreement:
+) -> AgreementRead:
     """End an agreement early with a reason (→ 已终止), either party or an administrator.
+
+    Returns the agreement as the API shows it, built before the commit.
 
     An agreement that never took effect (terminated as a draft or while waiting for signatures) gives
     its slot back: the taking is released and a full order is open for takers again. One that took
@@ -301,8 +307,9 @@ async def terminate_agreement(
                     changes={"status": OrderStatus.PUBLISHED},
                     action="order.reopened",
                 )
+    answer = await agreement_service.read_model(session, agreement)
     await session.commit()
-    return agreement
+    return answer
 
 
 async def order_view(session: AsyncSession, actor: Actor, order_id: int) -> OrderView:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.db import SessionDep
-from app.errors import DomainError
+from app.errors import DomainError, database_fault
 from app.marketplace import service as marketplace_service
 from app.orders import service as order_service
 from app.orders.models import NeedKind, OrderStatus
@@ -67,9 +67,13 @@ async def post_order(
                 return RedirectResponse(f"/orders/{order.id}?flash=draft_saved", status_code=303)
             try:
                 await marketplace_service.publish_order(session, index, actor, order.id)
-            except DomainError as problem:
-                # the draft is saved; its page says why it could not be published yet
-                return RedirectResponse(f"/orders/{order.id}?problem={problem.code}", status_code=303)
+            except Exception as exc:
+                # the draft is saved (its own commit): answer with its page, which says why it is not
+                # published yet, so that a retry publishes it rather than posting a second draft
+                refusal = exc if isinstance(exc, DomainError) else database_fault(exc)
+                if refusal is None:
+                    raise
+                return RedirectResponse(f"/orders/{order.id}?problem={refusal.code}", status_code=303)
             return RedirectResponse(f"/orders/{order.id}?flash=published", status_code=303)
     context = {
         "studios": await _studios(session, actor),

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from app.accounts.deps import ActorDep
-from app.agreements import service as agreement_service
 from app.agreements.schemas import AgreementRead
 from app.db import SessionDep
 from app.projects import service as project_service
@@ -53,8 +52,7 @@ def _ranked(rows: list[Ranked]) -> list[RankedProject]:
 )
 async def catalogue_agreement(agreement_id: IdPath, session: SessionDep, actor: ActorDep) -> AgreementRead:
     """Enter an agreement being carried out (or delivered) into the catalogue."""
-    agreement = await project_service.catalogue_agreement(session, actor, agreement_id)
-    return await agreement_service.read_model(session, agreement)
+    return await project_service.catalogue_agreement(session, actor, agreement_id)
 
 
 @router.get("/projects", response_model=list[CatalogueEntry], summary="共建项目目录（管理员）")

@@ -22,6 +22,7 @@ from app.accounts.models import UserRole
 from app.accounts.security import Actor
 from app.agreements import service as agreement_service
 from app.agreements.models import Agreement, AgreementStatus
+from app.agreements.schemas import AgreementRead
 from app.audit.service import apply_changes, record_change, snapshot
 from app.clock import utcnow
 from app.errors import Forbidden
@@ -86,8 +87,10 @@ def review_total(review: ProjectReview) -> float:
     return sum(s or 0 for s in scores) / 4.0
 
 
-async def catalogue_agreement(session: AsyncSession, actor: Actor, agreement_id: int) -> Agreement:
+async def catalogue_agreement(session: AsyncSession, actor: Actor, agreement_id: int) -> AgreementRead:
     """Enter an agreement into the co-built project catalogue (admin).
+
+    Returns the agreement as the API shows it, built before the commit.
 
     Raises:
         ProjectNotEligible: the agreement is neither being carried out nor delivered.
@@ -106,8 +109,9 @@ async def catalogue_agreement(session: AsyncSession, actor: Actor, agreement_id:
         changes={"catalogued_at": utcnow()},
         action="project.catalogued",
     )
+    answer = await agreement_service.read_model(session, agreement)
     await session.commit()
-    return agreement
+    return answer
 
 
 async def catalogue(session: AsyncSession, actor: Actor) -> Sequence[tuple[Agreement, str]]:
@@ -272,8 +276,10 @@ async def decide_funding(
         await record_change(
             session, actor=actor, action="project.funding_decided", record=funding, before=before
         )
+    # the answer is read before the commit (the round's row is locked, so it is what gets committed)
+    answer = await _ranking(session, year)
     await session.commit()
-    return await _ranking(session, year)
+    return answer
 
 
 async def close_round(session: AsyncSession, actor: Actor, year: int) -> ReviewRound:

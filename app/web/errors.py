@@ -9,10 +9,14 @@ from fastapi.responses import RedirectResponse, Response
 from app.web.deps import LoginRequired
 from app.web.templating import render
 
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
 
 def is_page(request: Request) -> bool:
-    """True for page requests (everything outside the JSON API, the docs and the problem pages)."""
+    """True for page requests (everything outside the JSON API, the probes, the docs and the problem pages)."""
     path = request.url.path
+    if path in PROBE_PATHS:
+        return False  # load balancers and orchestrators read problem+json, never an HTML page
     return not path.startswith(("/api/", "/docs", "/openapi", "/redoc", "/problems/", "/static/"))
 
 
