@@ -50,6 +50,21 @@ class OrderRepository(Repository[Order]):
             statement = statement.where(Order.id.in_(list(ids)))
         return (await self.session.scalars(statement)).all()
 
+    async def lock(self, order_id: int) -> Order | None:
+        """Load the order and lock its row until the transaction ends (``SELECT … FOR UPDATE``).
+
+        Every change to an order's takings or slots goes through this lock, so two experts taking the
+        last slot at the same moment, or an edit of the slots and a taking, are served one after the
+        other and the second sees the first. SQLite ignores the lock (it has one writer anyway).
+        """
+        statement = (
+            select(Order)
+            .where(Order.id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(statement)
+
     async def holding(self, order_id: int) -> int:
         """How many takings hold a slot of the order."""
         statement = select(func.count()).where(

@@ -84,6 +84,12 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
     order, enterprise_id = await _visible_order(session, actor, order_id)
     if not enterprise_service.can_manage(actor, enterprise_id):
         raise Forbidden("您只能修改本企业发布的需求。")
+    # takings lock the order's row too: without the lock a taking committed between our count and our
+    # write would leave an order cut to one slot holding two takers
+    locked = await lock_order(session, order_id)
+    if locked is None:
+        raise OrderNotFound(order_id)
+    order = locked
     changes = data.changes()
     seen_version = changes.pop("version", None)
     # the client's version decides: an edit made on a stale page must not overwrite a newer one
@@ -181,6 +187,13 @@ async def enterprise_id_of(session: AsyncSession, order_id: int) -> int:
     if found is None:
         raise OrderNotFound(order_id)
     return found[1]
+
+
+async def lock_order(session: AsyncSession, order_id: int) -> Order | None:
+    """Load the order with its row locked until the transaction ends (for trusted internal use: no
+    visibility check). Every use case that counts or changes an order's takings or slots takes it first.
+    """
+    return await OrderRepository(session).lock(order_id)
 
 
 async def slots_held(session: AsyncSession, order_id: int) -> int:
