@@ -26,7 +26,7 @@ from app.orders.errors import (
 from app.orders.models import Order, OrderStatus
 from app.orders.repository import PUBLIC_STATUSES, OrderFilters, OrderRepository
 from app.orders.schemas import OrderCreate, OrderUpdate
-from app.pagination import PageParams
+from app.pagination import PageParams, Window
 from app.studios import service as studio_service
 
 # an order may change until someone takes it
@@ -126,8 +126,8 @@ async def get_order(session: AsyncSession, actor: Actor, order_id: int) -> Order
 
 async def list_orders(
     session: AsyncSession, actor: Actor, filters: OrderFilters, params: PageParams, sort: str
-) -> tuple[Sequence[Order], int]:
-    """Return one page of the orders the caller may see."""
+) -> Window[Order]:
+    """Return one page of the orders the caller may see (counted up to ``COUNT_LIMIT``)."""
     return await OrderRepository(session).list(
         filters, params, sort, private_visible_to=actor.enterprise_id, all_visible=actor.is_admin
     )
