@@ -1,4 +1,4 @@
-"""The ``studio-match`` command: serve, migrate, demo, reindex, remind, eval."""
+"""The ``studio-match`` command: serve, migrate, backfill-search, demo, reindex, remind, eval."""
 
 from __future__ import annotations
 
@@ -47,6 +47,48 @@ def migrate(revision: str = typer.Argument("head", help="目标版本，默认 h
     configure_logging(settings.log_level, "text")
     migrations.upgrade(settings.database_url, revision)
     typer.echo(f"数据库已迁移到 {revision}。")
+    if revision == "head":  # rows written before the search tokens existed get theirs
+        _backfill_search(everything=False)
+
+
+@cli.command("backfill-search")
+def backfill_search(
+    everything: bool = typer.Option(False, "--all", help="重算所有记录（分词词典或分词器更新后）"),
+) -> None:
+    """Fill the search tokens of orders, experts and achievements that have none (``--all``: of every row)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, "text")
+    _backfill_search(everything=everything)
+
+
+def _backfill_search(*, everything: bool) -> None:
+    from rich.progress import Progress
+
+    from app.db import create_engine, create_sessionmaker
+    from app.search import backfill_search_tokens
+
+    settings = get_settings()
+
+    async def run() -> dict[str, int]:
+        engine = create_engine(settings.database_url)
+        try:
+            with Progress(transient=True) as progress:
+                task = progress.add_task("生成检索词", total=None)
+                async with create_sessionmaker(engine)() as session:
+                    return await backfill_search_tokens(
+                        session,
+                        everything=everything,
+                        on_batch=lambda table, rows: progress.update(task, advance=rows, description=table),
+                    )
+        finally:
+            await engine.dispose()
+
+    filled = asyncio.run(run())
+    counts = "、".join(f"{LABELS.get(table, table)} {rows} 条" for table, rows in filled.items())
+    typer.echo(f"检索词已生成：{counts}。")
+
+
+LABELS = {"orders": "需求", "experts": "专家", "achievements": "科技成果"}
 
 
 @cli.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -31,6 +33,22 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def downgrade(database_url: str, revision: str = "base") -> None:
     """Migrate the database down to ``revision``. Runs its own event loop: call it outside one."""
     command.downgrade(alembic_config(database_url), revision)
+
+
+def include_object(dialect_name: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's ``include_object`` for ``dialect_name``: leave out the indexes of another database.
+
+    An index declared for one database only (``info={"dialect": "postgresql"}`` and ``ddl_if``, such
+    as the GIN indexes of the search tokens) is neither created nor expected elsewhere.
+    """
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "index" and not reflected:
+            only = obj.info.get("dialect")
+            return only is None or only == dialect_name
+        return True
+
+    return include
 
 
 @lru_cache

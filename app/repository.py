@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db import Base
-from app.pagination import PageParams
+from app.pagination import COUNT_LIMIT, PageParams, Window
 
 M = TypeVar("M", bound=Base)
 
@@ -43,6 +43,11 @@ class Repository(Generic[M]):
         self.session.add(record)
         await self.session.flush()
         return record
+
+    @property
+    def dialect_name(self) -> str:
+        """``postgresql`` or ``sqlite``: the few queries that differ (search tokens) ask this."""
+        return self.session.get_bind().dialect.name
 
     async def flush(self) -> None:
         """Send pending changes to the database inside the current transaction."""
@@ -78,6 +83,47 @@ class Repository(Generic[M]):
             statement.order_by(*ordering).offset(params.offset).limit(params.page_size)
         )
         return rows.all(), int(total or 0)
+
+    async def window(
+        self,
+        statement: Select[M],
+        params: PageParams,
+        *,
+        sort: str,
+        sort_columns: Mapping[str, Any],
+    ) -> Window[M]:
+        """Run ``statement`` for one page of a list that may be long, without counting all of it.
+
+        The page is read with one row more than asked (``has_more``), in the order of an index
+        (``sort``, then the id, so ties page stably). The matches are counted only when the page does
+        not tell (it is full, or past the end), and then only up to ``COUNT_LIMIT``.
+
+        Args:
+            statement: a ``select(Model)`` with the filters applied.
+            params: the requested page.
+            sort: a key of ``sort_columns``, optionally prefixed with ``-`` for descending.
+            sort_columns: allowed sort keys and their columns.
+        """
+        id_column = self.model.__mapper__.primary_key[0]
+        column = sort_columns[sort.removeprefix("-")]
+        ordering = (
+            [column.desc(), id_column.desc()] if sort.startswith("-") else [column.asc(), id_column.asc()]
+        )
+        rows = (
+            await self.session.scalars(
+                statement.order_by(*ordering).offset(params.offset).limit(params.page_size + 1)
+            )
+        ).all()
+        items, has_more = rows[: params.page_size], len(rows) > params.page_size
+        if items and not has_more:  # the last page: everything before it is the offset
+            return Window(items, params.offset + len(items), total_exact=True, has_more=False)
+        capped = statement.with_only_columns(id_column).order_by(None).limit(COUNT_LIMIT + 1).subquery()
+        counted = int(await self.session.scalar(select(func.count()).select_from(capped)) or 0)
+        if counted <= COUNT_LIMIT:
+            return Window(items, counted, total_exact=True, has_more=has_more)
+        return Window(
+            items, max(COUNT_LIMIT, params.offset + len(items)), total_exact=False, has_more=has_more
+        )
 
 
 def text_contains(columns: Sequence[InstrumentedAttribute[Any]], text: str) -> ColumnElement[bool]:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from app.config import get_settings
 from app.db import create_engine
+from app.migrations import include_object
 from app.models import Base
 
 config = context.config
@@ -25,12 +26,16 @@ def _database_url() -> str:
 
 
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
+    dialect_name = (
+        connection.dialect.name if connection is not None else (url or "").split(":")[0].split("+")[0]
+    )
     context.configure(
         connection=connection,
         url=url,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite can only ALTER tables by copying them
         compare_type=True,
+        include_object=include_object(dialect_name),
         literal_binds=connection is None,
     )
 

@@ -142,7 +142,6 @@ def _settings(cluster: PrivateCluster, **limits: Any) -> Settings:
         database_url=cluster.url("studio_match"),
         public_url="http://testserver",
         log_format="text",
-        matcher_path="",
         database=DatabaseLimits(**limits),
     )
 
@@ -333,7 +332,6 @@ async def test_an_unreachable_database_is_a_503_for_the_api_the_pages_and_the_pr
             database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{closed}/studio_match",
             public_url="http://testserver",
             log_format="text",
-            matcher_path="",
         )
     )
     async with (

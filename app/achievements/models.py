@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Connection, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from app.db import Base, TimestampMixin, str_enum
+from app.search import KEYWORD_PREFIX, POSTGRESQL_ONLY, TokenList, changed, document_tokens
 
 if TYPE_CHECKING:
     from app.experts.models import Expert
@@ -37,6 +38,12 @@ class Achievement(TimestampMixin, Base):
     """A technical achievement (科技成果) of an expert: patent, paper, software, process, prototype, standard."""
 
     __tablename__ = "achievements"
+    __table_args__ = (
+        Index("ix_achievements_year_id", "year", "id"),
+        Index(
+            "ix_achievements_search_tokens", "search_tokens", postgresql_using="gin", info=POSTGRESQL_ONLY
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), index=True)
@@ -46,5 +53,27 @@ class Achievement(TimestampMixin, Base):
     keywords: Mapped[list[str]] = mapped_column(default=list)
     year: Mapped[int | None]
     maturity: Mapped[Maturity] = mapped_column(str_enum(Maturity, 20))
+    # derived from the title, abstract and keywords on every save (app/search.py)
+    search_tokens: Mapped[list[str] | None] = mapped_column(TokenList, deferred=True, deferred_raiseload=True)
 
     expert: Mapped[Expert] = relationship(back_populates="achievements", lazy="raise")
+
+
+ACHIEVEMENT_TEXT_COLUMNS = ("title", "abstract", "keywords")
+
+
+def achievement_tokens(achievement: Any) -> list[str]:
+    """The search tokens of an achievement (or of a row with its text columns): its text and keywords."""
+    keywords = achievement.keywords or ()
+    return document_tokens((achievement.title, achievement.abstract, *keywords), keywords, KEYWORD_PREFIX)
+
+
+@event.listens_for(Achievement, "before_insert")
+def _tokens_on_insert(mapper: Mapper[Achievement], connection: Connection, achievement: Achievement) -> None:
+    achievement.search_tokens = achievement_tokens(achievement)
+
+
+@event.listens_for(Achievement, "before_update")
+def _tokens_on_update(mapper: Mapper[Achievement], connection: Connection, achievement: Achievement) -> None:
+    if changed(achievement, ACHIEVEMENT_TEXT_COLUMNS):
+        achievement.search_tokens = achievement_tokens(achievement)

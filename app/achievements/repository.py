@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Text, cast, or_, select
+from sqlalchemy import select
 
 from app.achievements.models import Achievement, AchievementKind, Maturity
-from app.pagination import PageParams
-from app.repository import Repository, json_list_contains, text_contains
+from app.pagination import PageParams, Window
+from app.repository import Repository
+from app.search import KEYWORD_PREFIX, has_tokens, query_tokens, term_token
 
 SORT_COLUMNS = {
     "id": Achievement.id,
@@ -23,13 +23,13 @@ SORT_COLUMNS = {
 class AchievementFilters:
     """Filters of the achievement library; ``None`` means "any"."""
 
+    # every content word of ``q`` must appear in the title, abstract or keywords (after normalisation,
+    # so traditional characters find simplified text)
     q: str | None = None
     expert_id: int | None = None
     kind: AchievementKind | None = None
     maturity: Maturity | None = None
     keyword: str | None = None
-    # every one of these (normalised) words must appear in the title, abstract or keywords
-    words: tuple[str, ...] = ()
 
 
 class AchievementRepository(Repository[Achievement]):
@@ -37,31 +37,18 @@ class AchievementRepository(Repository[Achievement]):
 
     model = Achievement
 
-    async def list(
-        self, filters: AchievementFilters, params: PageParams, sort: str
-    ) -> tuple[Sequence[Achievement], int]:
-        """Return one page of achievements matching ``filters``."""
+    async def list(self, filters: AchievementFilters, params: PageParams, sort: str) -> Window[Achievement]:
+        """Return one page of achievements matching ``filters`` (text and keyword through the search tokens)."""
         statement = select(Achievement)
-        if filters.q:
-            statement = statement.where(
-                or_(
-                    text_contains([Achievement.title, Achievement.abstract], filters.q),
-                    json_list_contains(Achievement.keywords, filters.q),
-                )
-            )
-        for word in filters.words:
-            statement = statement.where(
-                or_(
-                    text_contains([Achievement.title, Achievement.abstract], word),
-                    cast(Achievement.keywords, Text).icontains(word, autoescape=True),
-                )
-            )
+        tokens = query_tokens(filters.q) if filters.q else []
+        if filters.keyword:
+            tokens.append(term_token(filters.keyword, KEYWORD_PREFIX))
+        if filters.q or tokens:
+            statement = statement.where(has_tokens(Achievement.search_tokens, tokens, self.dialect_name))
         if filters.expert_id is not None:
             statement = statement.where(Achievement.expert_id == filters.expert_id)
         if filters.kind is not None:
             statement = statement.where(Achievement.kind == filters.kind)
         if filters.maturity is not None:
             statement = statement.where(Achievement.maturity == filters.maturity)
-        if filters.keyword:
-            statement = statement.where(json_list_contains(Achievement.keywords, filters.keyword))
-        return await self.page(statement, params, sort=sort, sort_columns=SORT_COLUMNS)
+        return await self.window(statement, params, sort=sort, sort_columns=SORT_COLUMNS)

@@ -12,7 +12,7 @@ from app.achievements.models import AchievementKind, Maturity
 from app.achievements.repository import AchievementFilters
 from app.achievements.schemas import AchievementCreate, AchievementRead, AchievementUpdate
 from app.db import SessionDep
-from app.pagination import Page, PageDep
+from app.pagination import ListPage, PageDep
 from app.routing import IdPath, IdQuery, TextQuery
 
 router = APIRouter(prefix="/achievements", tags=["科技成果"])
@@ -33,7 +33,7 @@ async def publish_achievement(
     return AchievementRead.model_validate(await achievement_service.publish_achievement(session, actor, body))
 
 
-@router.get("", response_model=Page[AchievementRead], summary="成果库（公开）")
+@router.get("", response_model=ListPage[AchievementRead], summary="成果库（公开）")
 async def list_achievements(
     session: SessionDep,
     page: PageDep,
@@ -43,11 +43,11 @@ async def list_achievements(
     maturity: Maturity | None = None,
     keyword: TextQuery = None,
     sort: AchievementSort = "id",
-) -> Page[AchievementRead]:
+) -> ListPage[AchievementRead]:
     """List the achievement library, filtered and sorted (ties broken by id). Public."""
     filters = AchievementFilters(q=q, expert_id=expert_id, kind=kind, maturity=maturity, keyword=keyword)
-    items, total = await achievement_service.list_achievements(session, filters, page, sort)
-    return Page.of([AchievementRead.model_validate(a) for a in items], total, page)
+    window = await achievement_service.list_achievements(session, filters, page, sort)
+    return ListPage.of_window([AchievementRead.model_validate(a) for a in window.items], window, page)
 
 
 @router.get("/{achievement_id}", response_model=AchievementRead, summary="科技成果详情（公开）")

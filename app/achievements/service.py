@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.security import Actor
@@ -14,7 +12,7 @@ from app.achievements.schemas import AchievementCreate, AchievementUpdate
 from app.audit.service import apply_changes, record_change
 from app.errors import Forbidden, InvalidInput
 from app.experts import service as expert_service
-from app.pagination import PageParams
+from app.pagination import PageParams, Window
 from matching import Tokenizer, normalise
 
 
@@ -78,13 +76,14 @@ async def get_achievement(session: AsyncSession, achievement_id: int) -> Achieve
 
 async def list_achievements(
     session: AsyncSession, filters: AchievementFilters, params: PageParams, sort: str
-) -> tuple[Sequence[Achievement], int]:
-    """Return one page of the achievement library."""
+) -> Window[Achievement]:
+    """Return one page of the achievement library (counted up to ``COUNT_LIMIT``)."""
     return await AchievementRepository(session).list(filters, params, sort)
 
 
 def search_words(query: str) -> tuple[str, ...]:
-    """The words of a search as the matcher reads them: traditional characters, full-width forms and
-    case folded to one spelling (數控機床 → 数控机床), segmented by the matcher's tokenizer."""
+    """The words of a search as the matcher reads them, to show on the page: traditional characters,
+    full-width forms and case folded to one spelling (數控機床 → 数控机床), segmented by the matcher's
+    tokenizer. (The search itself asks for their tokens: ``AchievementFilters.q``.)"""
     words = Tokenizer(char_ngrams="none").words(normalise(query))
     return tuple(dict.fromkeys(words))[:8] if words else ()

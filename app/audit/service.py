@@ -18,8 +18,9 @@ from app.logging import request_id_var
 
 M = TypeVar("M", bound=Base)
 
-# never copied into the trail: secrets stay out of an append-only table
-_REDACTED_COLUMNS = frozenset({"password_hash"})
+# never copied into the trail: secrets stay out of an append-only table, and derived search tokens
+# (app/search.py) are no one's edit (and are not loaded with the record)
+_REDACTED_COLUMNS = frozenset({"password_hash", "search_tokens"})
 
 
 def _json_safe(value: Any) -> Any:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Connection, Index, String, Text, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from app.db import Base, TimestampMixin
+from app.search import POSTGRESQL_ONLY, TokenList, changed, document_tokens
 
 if TYPE_CHECKING:
     from app.achievements.models import Achievement
@@ -23,6 +24,9 @@ class Expert(TimestampMixin, Base):
         CheckConstraint(
             "term_end IS NULL OR term_start IS NULL OR term_end >= term_start", name="term_order"
         ),
+        Index(
+            "ix_experts_search_tokens", "search_tokens", postgresql_using="gin", info=POSTGRESQL_ONLY
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,5 +46,29 @@ class Expert(TimestampMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(30))
     email: Mapped[str | None] = mapped_column(String(254))
     bio: Mapped[str] = mapped_column(Text, default="")
+    # derived from the name, university, department, bio and disciplines on every save (app/search.py)
+    search_tokens: Mapped[list[str] | None] = mapped_column(TokenList, deferred=True, deferred_raiseload=True)
 
     achievements: Mapped[list[Achievement]] = relationship(back_populates="expert", lazy="raise")
+
+
+EXPERT_TEXT_COLUMNS = ("name", "university", "department", "bio", "disciplines")
+
+
+def expert_tokens(expert: Any) -> list[str]:
+    """The search tokens of an expert (or of a row with its text columns): its text and disciplines."""
+    disciplines = expert.disciplines or ()
+    return document_tokens(
+        (expert.name, expert.university, expert.department, expert.bio, *disciplines), disciplines
+    )
+
+
+@event.listens_for(Expert, "before_insert")
+def _tokens_on_insert(mapper: Mapper[Expert], connection: Connection, expert: Expert) -> None:
+    expert.search_tokens = expert_tokens(expert)
+
+
+@event.listens_for(Expert, "before_update")
+def _tokens_on_update(mapper: Mapper[Expert], connection: Connection, expert: Expert) -> None:
+    if changed(expert, EXPERT_TEXT_COLUMNS):
+        expert.search_tokens = expert_tokens(expert)

@@ -59,15 +59,14 @@ async def directory(
         )
         context = {**filters, "hits": hits, "experts": [], "total": len(hits)}
         return render(request, "experts/directory.html", context)
-    experts, total = await expert_service.list_experts(
+    window = await expert_service.list_experts(
         session,
         ExpertFilters(district=district or None, discipline=discipline or None, cohort_number=cohort_number),
         PageParams(page=1, page_size=100),
         "name",
     )
-    return render(
-        request, "experts/directory.html", {**filters, "hits": [], "experts": experts, "total": total}
-    )
+    listing: dict[str, object] = {**filters, "hits": [], "experts": window.items, "total": window.total_label}
+    return render(request, "experts/directory.html", listing)
 
 
 @router.get("/experts/{expert_id}")
@@ -76,9 +75,11 @@ async def profile(
 ) -> Response:
     """An expert's public profile with their achievements."""
     expert = await expert_service.get_expert(session, expert_id)
-    achievements, _ = await achievement_service.list_achievements(
-        session, AchievementFilters(expert_id=expert.id), PageParams(page=1, page_size=100), "-year"
-    )
+    achievements = (
+        await achievement_service.list_achievements(
+            session, AchievementFilters(expert_id=expert.id), PageParams(page=1, page_size=100), "-year"
+        )
+    ).items
     return render(request, "experts/profile.html", {"expert": expert, "achievements": achievements})
 
 
@@ -98,17 +99,17 @@ async def library(
     # "" (the select's 全部) or an unknown value means "any"
     kind_filter = next((k for k in AchievementKind if k.value == kind), None)
     maturity_filter = next((m for m in Maturity if m.value == maturity), None)
-    achievements, total = await achievement_service.list_achievements(
+    window = await achievement_service.list_achievements(
         session,
-        AchievementFilters(words=words, kind=kind_filter, maturity=maturity_filter),
+        AchievementFilters(q=query or None, kind=kind_filter, maturity=maturity_filter),
         PageParams(page=1, page_size=100),
         "-year",
     )
     context = {
         "q": query,
         "words": words,
-        "achievements": achievements,
-        "total": total,
+        "achievements": window.items,
+        "total": window.total_label,
         "kind": kind_filter,
         "maturity": maturity_filter,
         "kinds": list(AchievementKind),
@@ -143,9 +144,11 @@ async def _my_profile(
 ) -> Response:
     expert_id = _own_expert_id(actor)
     expert = await expert_service.get_expert(session, expert_id)
-    achievements, _ = await achievement_service.list_achievements(
-        session, AchievementFilters(expert_id=expert_id), PageParams(page=1, page_size=100), "-year"
-    )
+    achievements = (
+        await achievement_service.list_achievements(
+            session, AchievementFilters(expert_id=expert_id), PageParams(page=1, page_size=100), "-year"
+        )
+    ).items
     forms = {"profile", "achievement-new", *(f"achievement-{a.id}" for a in achievements)}
     context = {
         "expert": expert,

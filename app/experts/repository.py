@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.experts.models import Expert
-from app.pagination import PageParams
-from app.repository import Repository, json_list_contains, text_contains
+from app.pagination import PageParams, Window
+from app.repository import Repository
+from app.search import has_tokens, query_tokens, term_token
 
 SORT_COLUMNS = {
     "id": Expert.id,
@@ -24,6 +25,7 @@ SORT_COLUMNS = {
 class ExpertFilters:
     """Filters of the expert directory; ``None`` means "any"."""
 
+    # every content word of ``q`` in the name, university, department, bio or disciplines
     q: str | None = None
     cohort_number: int | None = None
     discipline: str | None = None
@@ -51,21 +53,18 @@ class ExpertRepository(Repository[Expert]):
             statement = statement.where(Expert.id.in_(list(ids)))
         return (await self.session.scalars(statement)).all()
 
-    async def list(
-        self, filters: ExpertFilters, params: PageParams, sort: str
-    ) -> tuple[Sequence[Expert], int]:
-        """Return one page of experts matching ``filters``."""
+    async def list(self, filters: ExpertFilters, params: PageParams, sort: str) -> Window[Expert]:
+        """Return one page of experts matching ``filters`` (text and discipline through the search tokens)."""
         statement = select(Expert)
-        if filters.q:
-            statement = statement.where(
-                text_contains([Expert.name, Expert.university, Expert.department, Expert.bio], filters.q)
-            )
+        tokens = query_tokens(filters.q) if filters.q else []
+        if filters.discipline:
+            tokens.append(term_token(filters.discipline))
+        if filters.q or tokens:
+            statement = statement.where(has_tokens(Expert.search_tokens, tokens, self.dialect_name))
         if filters.cohort_number is not None:
             statement = statement.where(Expert.cohort_number == filters.cohort_number)
-        if filters.discipline:
-            statement = statement.where(json_list_contains(Expert.disciplines, filters.discipline))
         if filters.district:
             statement = statement.where(Expert.seconded_district == filters.district)
         if filters.university:
             statement = statement.where(Expert.university == filters.university)
-        return await self.page(statement, params, sort=sort, sort_columns=SORT_COLUMNS)
+        return await self.window(statement, params, sort=sort, sort_columns=SORT_COLUMNS)

@@ -13,7 +13,7 @@ from app.experts import service as expert_service
 from app.experts.models import Expert
 from app.experts.repository import ExpertFilters
 from app.experts.schemas import ExpertCreate, ExpertRead, ExpertUpdate
-from app.pagination import Page, PageDep
+from app.pagination import ListPage, PageDep
 from app.routing import IdPath, TextQuery
 
 router = APIRouter(prefix="/experts", tags=["专家"])
@@ -36,7 +36,7 @@ async def register_expert(body: ExpertCreate, session: SessionDep, actor: ActorD
     return _read(await expert_service.register_expert(session, actor, body), actor)
 
 
-@router.get("", response_model=Page[ExpertRead], summary="专家名录（公开；联系方式仅登录可见）")
+@router.get("", response_model=ListPage[ExpertRead], summary="专家名录（公开；联系方式仅登录可见）")
 async def list_experts(
     session: SessionDep,
     actor: OptionalActorDep,
@@ -47,13 +47,13 @@ async def list_experts(
     district: TextQuery = None,
     university: TextQuery = None,
     sort: ExpertSort = "id",
-) -> Page[ExpertRead]:
+) -> ListPage[ExpertRead]:
     """List the expert directory, filtered and sorted (ties broken by id). Public."""
     filters = ExpertFilters(
         q=q, cohort_number=cohort, discipline=discipline, district=district, university=university
     )
-    items, total = await expert_service.list_experts(session, filters, page, sort)
-    return Page.of([_read(e, actor) for e in items], total, page)
+    window = await expert_service.list_experts(session, filters, page, sort)
+    return ListPage.of_window([_read(e, actor) for e in window.items], window, page)
 
 
 @router.get("/{expert_id}", response_model=ExpertRead, summary="专家详情（公开；联系方式仅登录可见）")

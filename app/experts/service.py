@@ -13,7 +13,7 @@ from app.experts.errors import ExpertNotFound, ExpertTermInvalid
 from app.experts.models import Expert
 from app.experts.repository import ExpertFilters, ExpertRepository
 from app.experts.schemas import ExpertCreate, ExpertUpdate
-from app.pagination import PageParams
+from app.pagination import PageParams, Window
 
 
 async def require_expert(session: AsyncSession, expert_id: int) -> Expert:
@@ -88,8 +88,8 @@ async def get_expert(session: AsyncSession, expert_id: int) -> Expert:
 
 async def list_experts(
     session: AsyncSession, filters: ExpertFilters, params: PageParams, sort: str
-) -> tuple[Sequence[Expert], int]:
-    """Return one page of the expert directory."""
+) -> Window[Expert]:
+    """Return one page of the expert directory (counted up to ``COUNT_LIMIT``)."""
     return await ExpertRepository(session).list(filters, params, sort)
 
 

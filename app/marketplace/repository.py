@@ -1,4 +1,4 @@
-"""Queries for the marketplace: takings, and locking an order while its slots are counted."""
+"""Queries for the marketplace: takings (the order's row lock is ``order_service.lock_order``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from app.orders.models import Order, OrderTaking
+from app.orders.models import OrderTaking
 from app.repository import Repository
 
 
@@ -14,20 +14,6 @@ class TakingRepository(Repository[OrderTaking]):
     """Takings by order and expert."""
 
     model = OrderTaking
-
-    async def lock_order(self, order_id: int) -> Order | None:
-        """Load the order and lock its row until the transaction ends (``SELECT … FOR UPDATE``).
-
-        Every change to an order's takings goes through this lock, so two experts taking the last
-        slot at the same moment are served one after the other, and the second sees the first.
-        """
-        statement = (
-            select(Order)
-            .where(Order.id == order_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return await self.session.scalar(statement)
 
     async def of_expert(self, order_id: int, expert_id: int) -> OrderTaking | None:
         """The expert's taking of the order, if any (held or released)."""

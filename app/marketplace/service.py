@@ -198,7 +198,7 @@ async def accept_invitation(
 async def decline_invitation(session: AsyncSession, actor: Actor, order_id: int, reason: str) -> Proposal:
     """The invited expert declines with a reason; the expert is not proposed for the order again."""
     expert_id = _expert_of(actor)
-    order = await TakingRepository(session).lock_order(order_id)
+    order = await order_service.lock_order(session, order_id)
     if order is None:
         raise OrderNotFound(order_id)
     proposal = await proposal_service.proposal_of(session, order.id, expert_id)
@@ -295,7 +295,7 @@ async def terminate_agreement(
     agreement, took_effect = await agreement_service.end_agreement(session, actor, agreement_id, reason)
     if not took_effect:
         repository = TakingRepository(session)
-        order = await repository.lock_order(agreement.order_id)
+        order = await order_service.lock_order(session, agreement.order_id)
         taking = await repository.of_expert(agreement.order_id, agreement.expert_id)
         if order is not None and taking is not None and taking.status is TakingStatus.CONFIRMED:
             await _release(session, actor, order, taking, f"协议未生效即终止：{reason}")
@@ -367,14 +367,14 @@ async def _owned_locked_order(session: AsyncSession, actor: Actor, order_id: int
     _, enterprise_id = await order_service.enterprise_of(session, actor, order_id)
     if not enterprise_service.can_manage(actor, enterprise_id):
         raise Forbidden("只有发布该需求的企业和管理员可以操作。")
-    order = await TakingRepository(session).lock_order(order_id)
+    order = await order_service.lock_order(session, order_id)
     if order is None:
         raise OrderNotFound(order_id)
     return order
 
 
 async def _lock_public_order(session: AsyncSession, order_id: int) -> Order:
-    order = await TakingRepository(session).lock_order(order_id)
+    order = await order_service.lock_order(session, order_id)
     if order is None or order.status is OrderStatus.DRAFT:
         raise OrderNotFound(order_id)  # drafts are private: they answer like missing orders
     return order
@@ -450,7 +450,7 @@ async def _locked_taking(
     found = await repository.get(taking_id)
     if found is None:
         raise TakingNotFound(taking_id)
-    order = await repository.lock_order(found.order_id)
+    order = await order_service.lock_order(session, found.order_id)
     taking = await repository.of_expert(found.order_id, found.expert_id)  # re-read under the lock
     if order is None or taking is None:
         raise TakingNotFound(taking_id)

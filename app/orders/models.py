@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Connection, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from app.db import Base, TimestampMixin, str_enum, utcnow
+from app.search import POSTGRESQL_ONLY, TokenList, changed, document_tokens
 
 if TYPE_CHECKING:
     from app.studios.models import Studio
@@ -44,6 +45,16 @@ class Order(TimestampMixin, Base):
         CheckConstraint(
             "budget_min IS NULL OR budget_max IS NULL OR budget_max >= budget_min", name="budget_order"
         ),
+        # the lists' sorts, alone and under the filters they go with, with the id as tie-breaker,
+        # so a page is read from an index instead of sorting the table
+        Index("ix_orders_created_at_id", "created_at", "id"),
+        Index("ix_orders_published_at_id", "published_at", "id"),
+        Index("ix_orders_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_orders_status_published_at_id", "status", "published_at", "id"),
+        Index("ix_orders_district_created_at_id", "district", "created_at", "id"),
+        Index(
+            "ix_orders_search_tokens", "search_tokens", postgresql_using="gin", info=POSTGRESQL_ONLY
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,18 +68,37 @@ class Order(TimestampMixin, Base):
     deadline: Mapped[date | None]
     province: Mapped[str] = mapped_column(String(50))
     city: Mapped[str] = mapped_column(String(50))
-    district: Mapped[str] = mapped_column(String(50), index=True)
+    district: Mapped[str] = mapped_column(String(50))
     town: Mapped[str | None] = mapped_column(String(50))
     slots: Mapped[int] = mapped_column(default=1)
-    status: Mapped[OrderStatus] = mapped_column(
-        str_enum(OrderStatus, 20), default=OrderStatus.DRAFT, index=True
-    )
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, 20), default=OrderStatus.DRAFT)
     published_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
+    # derived from the title, description and fields on every save (app/search.py); never read by lists
+    search_tokens: Mapped[list[str] | None] = mapped_column(TokenList, deferred=True, deferred_raiseload=True)
 
     studio: Mapped[Studio] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+ORDER_TEXT_COLUMNS = ("title", "description", "fields")
+
+
+def order_tokens(order: Any) -> list[str]:
+    """The search tokens of an order (or of a row with its text columns): its text and its fields."""
+    return document_tokens((order.title, order.description), order.fields or ())
+
+
+@event.listens_for(Order, "before_insert")
+def _tokens_on_insert(mapper: Mapper[Order], connection: Connection, order: Order) -> None:
+    order.search_tokens = order_tokens(order)
+
+
+@event.listens_for(Order, "before_update")
+def _tokens_on_update(mapper: Mapper[Order], connection: Connection, order: Order) -> None:
+    if changed(order, ORDER_TEXT_COLUMNS):
+        order.search_tokens = order_tokens(order)
 
 
 class TakingSource(StrEnum):

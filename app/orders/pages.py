@@ -106,10 +106,15 @@ async def my_orders(
 ) -> Response:
     """The enterprise's orders, by status."""
     filters = OrderFilters(status=status, enterprise_id=None if actor.is_admin else actor.enterprise_id)
-    orders, total = await order_service.list_orders(
+    window = await order_service.list_orders(
         session, actor, filters, PageParams(page=1, page_size=100), "-created_at"
     )
-    context = {"orders": orders, "total": total, "status": status, "statuses": list(OrderStatus)}
+    context = {
+        "orders": window.items,
+        "total": window.total_label,
+        "status": status,
+        "statuses": list(OrderStatus),
+    }
     return render(request, "orders/mine.html", context)
 
 
@@ -129,12 +134,13 @@ async def order_hall(
         field=(field or "").strip()[:50] or None,
         district=(district or "").strip()[:50] or None,
     )
-    orders, total = await order_service.list_orders(
+    window = await order_service.list_orders(
         session, actor, filters, PageParams(page=1, page_size=100), "-published_at"
     )
     context = {
-        "orders": orders,
-        "total": total,
+        "orders": window.items,
+        "total": window.total_label,
+        "more": window.has_more,
         "q": q or "",
         "field": field or "",
         "district": district or "",

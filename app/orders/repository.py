@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from app.orders.models import SLOT_HOLDING, NeedKind, Order, OrderStatus, OrderTaking
-from app.pagination import PageParams
-from app.repository import Repository, json_list_contains, text_contains
+from app.pagination import PageParams, Window
+from app.repository import Repository
+from app.search import has_tokens, query_tokens, term_token
 from app.studios.models import Studio
 
 SORT_COLUMNS = {
@@ -28,6 +29,7 @@ PUBLIC_STATUSES = (OrderStatus.PUBLISHED, OrderStatus.TAKEN, OrderStatus.CLOSED)
 class OrderFilters:
     """Filters of the order list; ``None`` means "any"."""
 
+    # every content word of ``q`` (after normalisation: traditional characters find simplified text)
     q: str | None = None
     status: OrderStatus | None = None
     studio_id: int | None = None
@@ -48,6 +50,21 @@ class OrderRepository(Repository[Order]):
         if ids is not None:
             statement = statement.where(Order.id.in_(list(ids)))
         return (await self.session.scalars(statement)).all()
+
+    async def lock(self, order_id: int) -> Order | None:
+        """Load the order and lock its row until the transaction ends (``SELECT … FOR UPDATE``).
+
+        Every change to an order's takings or slots goes through this lock, so two experts taking the
+        last slot at the same moment, or an edit of the slots and a taking, are served one after the
+        other and the second sees the first. SQLite ignores the lock (it has one writer anyway).
+        """
+        statement = (
+            select(Order)
+            .where(Order.id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(statement)
 
     async def holding(self, order_id: int) -> int:
         """How many takings hold a slot of the order."""
@@ -76,8 +93,12 @@ class OrderRepository(Repository[Order]):
         *,
         private_visible_to: int | None,
         all_visible: bool,
-    ) -> tuple[Sequence[Order], int]:
+    ) -> Window[Order]:
         """Return one page of orders the caller may see.
+
+        Every filter is a column of ``orders`` (an enterprise's studios are a sub-select, not a join),
+        so the page is read from an index: the sort's (``created_at``, ``published_at``, alone or after
+        ``status`` or ``district``), or the GIN index of the search tokens for a text or field search.
 
         Args:
             filters: the caller's filters.
@@ -86,24 +107,29 @@ class OrderRepository(Repository[Order]):
             private_visible_to: an enterprise whose own drafts and withdrawn orders are included.
             all_visible: administrators see every order.
         """
-        statement = select(Order).join(Studio, Studio.id == Order.studio_id)
+        statement = select(Order)
         if not all_visible:
             visible: ColumnElement[bool] = Order.status.in_(PUBLIC_STATUSES)
             if private_visible_to is not None:
-                visible = or_(visible, Studio.enterprise_id == private_visible_to)
+                visible = or_(visible, Order.studio_id.in_(_studios_of(private_visible_to)))
             statement = statement.where(visible)
-        if filters.q:
-            statement = statement.where(text_contains([Order.title, Order.description], filters.q))
+        tokens = query_tokens(filters.q) if filters.q else []
+        if filters.field:
+            tokens.append(term_token(filters.field))
+        if filters.q or tokens:
+            statement = statement.where(has_tokens(Order.search_tokens, tokens, self.dialect_name))
         if filters.status is not None:
             statement = statement.where(Order.status == filters.status)
         if filters.studio_id is not None:
             statement = statement.where(Order.studio_id == filters.studio_id)
         if filters.enterprise_id is not None:
-            statement = statement.where(Studio.enterprise_id == filters.enterprise_id)
+            statement = statement.where(Order.studio_id.in_(_studios_of(filters.enterprise_id)))
         if filters.need_kind is not None:
             statement = statement.where(Order.need_kind == filters.need_kind)
-        if filters.field:
-            statement = statement.where(json_list_contains(Order.fields, filters.field))
         if filters.district:
             statement = statement.where(Order.district == filters.district)
-        return await self.page(statement, params, sort=sort, sort_columns=SORT_COLUMNS)
+        return await self.window(statement, params, sort=sort, sort_columns=SORT_COLUMNS)
+
+
+def _studios_of(enterprise_id: int) -> Select[int]:
+    return select(Studio.id).where(Studio.enterprise_id == enterprise_id)

@@ -12,7 +12,7 @@ from app.orders import service as order_service
 from app.orders.models import NeedKind, OrderStatus
 from app.orders.repository import OrderFilters
 from app.orders.schemas import OrderCreate, OrderRead, OrderUpdate
-from app.pagination import Page, PageDep
+from app.pagination import ListPage, PageDep
 from app.routing import IdPath, IdQuery, TextQuery
 
 router = APIRouter(prefix="/orders", tags=["需求"])
@@ -34,7 +34,7 @@ async def post_order(body: OrderCreate, session: SessionDep, actor: ActorDep) ->
     return OrderRead.model_validate(await order_service.post_order(session, actor, body))
 
 
-@router.get("", response_model=Page[OrderRead], summary="需求列表（登录用户；草稿和已撤回仅本企业可见）")
+@router.get("", response_model=ListPage[OrderRead], summary="需求列表（登录用户；草稿和已撤回仅本企业可见）")
 async def list_orders(
     session: SessionDep,
     actor: ActorDep,
@@ -47,8 +47,12 @@ async def list_orders(
     field: TextQuery = None,
     district: TextQuery = None,
     sort: OrderSort = "-created_at",
-) -> Page[OrderRead]:
-    """List the orders the caller may see, filtered and sorted (ties broken by id)."""
+) -> ListPage[OrderRead]:
+    """List the orders the caller may see, filtered and sorted (ties broken by id).
+
+    ``q`` finds the orders holding every content word of the query, as the matcher reads them
+    (traditional characters find simplified text); ``total`` is counted up to 1,000 (``total_exact``).
+    """
     filters = OrderFilters(
         q=q,
         status=status,
@@ -58,8 +62,8 @@ async def list_orders(
         field=field,
         district=district,
     )
-    items, total = await order_service.list_orders(session, actor, filters, page, sort)
-    return Page.of([OrderRead.model_validate(o) for o in items], total, page)
+    window = await order_service.list_orders(session, actor, filters, page, sort)
+    return ListPage.of_window([OrderRead.model_validate(o) for o in window.items], window, page)
 
 
 @router.get("/{order_id}", response_model=OrderRead, summary="需求详情（登录用户）")

@@ -26,7 +26,7 @@ from app.orders.errors import (
 from app.orders.models import Order, OrderStatus
 from app.orders.repository import PUBLIC_STATUSES, OrderFilters, OrderRepository
 from app.orders.schemas import OrderCreate, OrderUpdate
-from app.pagination import PageParams
+from app.pagination import PageParams, Window
 from app.studios import service as studio_service
 
 # an order may change until someone takes it
@@ -84,6 +84,12 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
     order, enterprise_id = await _visible_order(session, actor, order_id)
     if not enterprise_service.can_manage(actor, enterprise_id):
         raise Forbidden("您只能修改本企业发布的需求。")
+    # takings lock the order's row too: without the lock a taking committed between our count and our
+    # write would leave an order cut to one slot holding two takers
+    locked = await lock_order(session, order_id)
+    if locked is None:
+        raise OrderNotFound(order_id)
+    order = locked
     changes = data.changes()
     seen_version = changes.pop("version", None)
     # the client's version decides: an edit made on a stale page must not overwrite a newer one
@@ -120,8 +126,8 @@ async def get_order(session: AsyncSession, actor: Actor, order_id: int) -> Order
 
 async def list_orders(
     session: AsyncSession, actor: Actor, filters: OrderFilters, params: PageParams, sort: str
-) -> tuple[Sequence[Order], int]:
-    """Return one page of the orders the caller may see."""
+) -> Window[Order]:
+    """Return one page of the orders the caller may see (counted up to ``COUNT_LIMIT``)."""
     return await OrderRepository(session).list(
         filters, params, sort, private_visible_to=actor.enterprise_id, all_visible=actor.is_admin
     )
@@ -186,6 +192,13 @@ async def enterprise_id_of(session: AsyncSession, order_id: int) -> int:
     if found is None:
         raise OrderNotFound(order_id)
     return found[1]
+
+
+async def lock_order(session: AsyncSession, order_id: int) -> Order | None:
+    """Load the order with its row locked until the transaction ends (for trusted internal use: no
+    visibility check). Every use case that counts or changes an order's takings or slots takes it first.
+    """
+    return await OrderRepository(session).lock(order_id)
 
 
 async def slots_held(session: AsyncSession, order_id: int) -> int:

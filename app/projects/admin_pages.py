@@ -77,9 +77,10 @@ async def _round_page(
     review_round = next((r for r in await project_service.rounds(session, actor) if r.year == year), None)
     if review_round is None:
         raise ReviewRoundNotFound(year)
-    experts, total_experts = await expert_service.list_experts(
+    expert_window = await expert_service.list_experts(
         session, ExpertFilters(), PageParams(page=1, page_size=EXPERT_CHOICES), "name"
     )
+    experts = expert_window.items
     expert_names = {x.id: x.name for x in experts}
     is_open = review_round.status is ReviewRoundStatus.OPEN
     # a form the page no longer shows (the round closed meanwhile) has its errors shown at the top
@@ -92,7 +93,7 @@ async def _round_page(
         "reviews": await project_service.round_reviews(session, actor, year),
         "catalogue": await project_service.catalogue(session, actor),
         "experts": experts,
-        "more_experts": total_experts > len(experts),
+        "more_experts": expert_window.has_more,
         "expert_names": expert_names,
         "decisions": list(FundingDecision),
         "errors": errors or {},

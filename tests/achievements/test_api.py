@@ -228,11 +228,13 @@ async def test_q_matches_a_keyword(client: AsyncClient, session: AsyncSession) -
     assert ids(await client.get(URL, params={"q": "快速换型"})) == [tagged.id]
 
 
-async def test_percent_sign_in_q_is_literal(client: AsyncClient, session: AsyncSession) -> None:
+async def test_a_percent_sign_in_q_is_no_wildcard(client: AsyncClient, session: AsyncSession) -> None:
+    # q is searched by its words (the search tokens), never by LIKE: punctuation alone finds nothing
     percent = await make_achievement(session, abstract="废品率降低 40% 的热处理工艺。")
     await make_achievement(session, abstract="基于振动信号频谱分析识别主轴轴承早期故障。")
 
-    assert ids(await client.get(URL, params={"q": "%"})) == [percent.id]
+    assert ids(await client.get(URL, params={"q": "%"})) == []
+    assert ids(await client.get(URL, params={"q": "40%"})) == [percent.id]
 
 
 # --- updating: the expert themself or an administrator ----------------------------------------

@@ -284,18 +284,21 @@ async def test_q_matches_the_bio(client: AsyncClient, session: AsyncSession) -> 
     assert ids(await client.get(URL, params={"q": "砂轮修整"})) == [grinding.id]
 
 
-async def test_percent_sign_in_q_is_literal(client: AsyncClient, session: AsyncSession) -> None:
+async def test_a_percent_sign_in_q_is_no_wildcard(client: AsyncClient, session: AsyncSession) -> None:
+    # q is searched by its words (the search tokens), never by LIKE: punctuation alone finds nothing
     percent = await make_expert(session, bio="良品率提升 30% 的磨削工艺。")
     await make_expert(session, bio="从事纺织机械研究。")
 
-    assert ids(await client.get(URL, params={"q": "%"})) == [percent.id]
+    assert ids(await client.get(URL, params={"q": "%"})) == []
+    assert ids(await client.get(URL, params={"q": "30%"})) == [percent.id]
 
 
-async def test_underscore_in_q_is_literal(client: AsyncClient, session: AsyncSession) -> None:
+async def test_an_underscore_in_q_is_no_wildcard(client: AsyncClient, session: AsyncSession) -> None:
     underscore = await make_expert(session, bio="开发了 spindle_monitor 振动监测软件。")
     await make_expert(session, bio="从事纺织机械研究。")
 
-    assert ids(await client.get(URL, params={"q": "_"})) == [underscore.id]
+    assert ids(await client.get(URL, params={"q": "_"})) == []
+    assert ids(await client.get(URL, params={"q": "spindle_monitor"})) == [underscore.id]
 
 
 # --- pagination and sorting -------------------------------------------------------------------
