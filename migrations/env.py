@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from app.config import get_settings
+from app.migrations import include_name
 from app.db import create_engine
 from app.models import Base
 
@@ -31,6 +32,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite can only ALTER tables by copying them
         compare_type=True,
+        include_name=include_name,
         literal_binds=connection is None,
     )
 
