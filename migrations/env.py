@@ -9,8 +9,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from app.config import get_settings
-from app.migrations import include_name
 from app.db import create_engine
+from app.migrations import include_name
 from app.models import Base
 
 config = context.config
