@@ -1,4 +1,4 @@
-"""The ``studio-match`` command: serve, migrate, backfill-search, demo, reindex, remind, eval."""
+"""The ``studio-match`` command: serve, migrate, backfill-search, demo, reindex, remind, worker, eval."""
 
 from __future__ import annotations
 
@@ -161,6 +161,27 @@ def remind() -> None:
 
     overdue = asyncio.run(run())
     typer.echo(f"会商逾期的协议：{overdue} 份，已提醒协议双方（同一到期日只提醒一次）。")
+
+
+@cli.command()
+def worker(
+    concurrency: int = typer.Option(1, min=1, help="同时执行的任务数"),
+) -> None:
+    """Run the job queue's worker (procrastinate, PostgreSQL): queued jobs and the periodic schedules."""
+    from app.jobs.worker import queue_conninfo, run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        queue_conninfo(settings.database_url)
+    except ValueError:
+        typer.echo(
+            "任务队列需要 PostgreSQL 数据库（STUDIO_MATCH_DATABASE_URL=postgresql+asyncpg://…）；"
+            "使用内置 SQLite 数据库时，任务和定时任务在服务进程内运行，无需启动 worker。",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    asyncio.run(run_worker(settings, concurrency=concurrency))
 
 
 @cli.command("eval")

@@ -29,6 +29,7 @@ from app.errors import database_fault, register_exception_handlers
 from app.experts.pages import router as experts_pages
 from app.experts.router import router as experts_router
 from app.health.router import router as health_router
+from app.jobs.in_process import start_in_process_jobs
 from app.logging import RequestIdMiddleware, configure_logging
 from app.marketplace.pages import router as marketplace_pages
 from app.marketplace.router import router as marketplace_router
@@ -66,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url, echo=settings.sql_echo, limits=settings.database)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        # the embedded database has no queue: jobs and their schedules run in this process
+        app.state.in_process_jobs = in_process_jobs = start_in_process_jobs(
+            engine, settings, app.state.sessionmaker, app.state.matcher_index
+        )
         log.info("app.started database=%s", engine.url.get_backend_name())
         await _warm_matcher(app)
         poller = asyncio.create_task(_follow_feed(app.state.matcher_index, settings.matcher_poll_seconds))
@@ -73,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             poller.cancel()
+            if in_process_jobs is not None:
+                await in_process_jobs.stop()
             # uvicorn waits for in-flight requests on SIGTERM before this runs; then connections close cleanly
             await engine.dispose()
             log.info("app.stopped")

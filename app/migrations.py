@@ -15,6 +15,16 @@ from alembic.script import ScriptDirectory
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+# procrastinate's tables live in the same database but belong to the queue, not to our models:
+# autogenerate and the schema check must neither drop nor report them
+QUEUE_TABLE_PREFIX = "procrastinate_"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic ``include_name`` hook: everything but the job queue's own tables."""
+    return not (type_ == "table" and name is not None and name.startswith(QUEUE_TABLE_PREFIX))
+
+
 def alembic_config(database_url: str) -> Config:
     """Return an Alembic config for ``database_url`` that needs no alembic.ini."""
     config = Config()

@@ -16,6 +16,7 @@ from app.agreements.models import (
     TrainingKind,
 )
 from app.audit.models import AuditEvent
+from app.dashboard.models import DashboardSnapshot
 from app.db import Base
 from app.enterprises.models import Enterprise
 from app.experts.models import Expert
@@ -53,6 +54,7 @@ __all__ = [
     "Consultation",
     "ConsultationCadence",
     "ConsultationKind",
+    "DashboardSnapshot",
     "Enterprise",
     "Expert",
     "FundingDecision",

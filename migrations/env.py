@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from app.config import get_settings
 from app.db import create_engine
-from app.migrations import include_object
+from app.migrations import include_name, include_object
 from app.models import Base
 
 config = context.config
@@ -36,6 +36,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         render_as_batch=True,  # SQLite can only ALTER tables by copying them
         compare_type=True,
         include_object=include_object(dialect_name),
+        include_name=include_name,
         literal_binds=connection is None,
     )
 

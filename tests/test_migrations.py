@@ -38,6 +38,14 @@ EXPECTED_TABLES = {
     "idempotency_records",
     "review_rounds",
     "project_fundings",
+    "dashboard_snapshots",
+}
+# the job queue's tables, applied from procrastinate's schema on PostgreSQL only
+QUEUE_TABLES = {
+    "procrastinate_jobs",
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_workers",
 }
 
 
@@ -53,11 +61,23 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 
 
 def _schema_report(connection: Connection) -> dict[str, Any]:
-    # indexes declared for PostgreSQL only (the GIN indexes of the search tokens) are not expected on SQLite
-    opts = {"compare_type": True, "include_object": migrations.include_object(connection.dialect.name)}
+    # indexes declared for PostgreSQL only (the GIN indexes of the search tokens) are not expected on
+    # SQLite; the job queue's own tables are procrastinate's, not ours
+    opts = {
+        "compare_type": True,
+        "include_object": migrations.include_object(connection.dialect.name),
+        "include_name": migrations.include_name,
+    }
     context = MigrationContext.configure(connection, opts=opts)
     return {
+        "dialect": connection.dialect.name,
         "tables": set(inspect(connection).get_table_names()) - {"alembic_version"},
+        "queue_objects": connection.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM pg_type WHERE typname LIKE 'procrastinate%')"
+            " + (SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%')"
+        ).scalar()
+        if connection.dialect.name == "postgresql"
+        else 0,
         "diff": compare_metadata(context, Base.metadata),
     }
 
@@ -80,15 +100,18 @@ def _run(coro: Any) -> Any:
 def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_database_url: str) -> None:
     migrations.upgrade(empty_database_url)
     upgraded = _run(_report(empty_database_url))
-    assert upgraded["tables"] == EXPECTED_TABLES
+    expected = EXPECTED_TABLES | (QUEUE_TABLES if upgraded["dialect"] == "postgresql" else set())
+    assert upgraded["tables"] == expected
     assert upgraded["diff"] == [], "models and migrations disagree: write a migration"
 
     migrations.downgrade(empty_database_url, "base")
-    assert _run(_report(empty_database_url))["tables"] == set()
+    downgraded = _run(_report(empty_database_url))
+    assert downgraded["tables"] == set()
+    assert downgraded["queue_objects"] == 0, "the queue's types or functions outlived the downgrade"
 
     # and the chain can be climbed again after a full downgrade
     migrations.upgrade(empty_database_url)
-    assert _run(_report(empty_database_url))["tables"] == EXPECTED_TABLES
+    assert _run(_report(empty_database_url))["tables"] == expected
 
 
 def test_the_chain_has_a_single_head() -> None:

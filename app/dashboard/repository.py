@@ -8,6 +8,7 @@ handling (years and months in China time) in one place and identical on PostgreS
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
@@ -16,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agreements.models import Agreement, AgreementStatus, Outcome, Training
+from app.dashboard.models import DashboardSnapshot
 from app.experts.models import Expert
 from app.orders.models import Order, OrderTaking
 from app.proposals.models import Proposal, ProposalStatus
@@ -115,10 +117,29 @@ class OutcomeCount:
 
 
 class DashboardRepository:
-    """The queries behind the dashboard; every one is scoped to a ``Window``."""
+    """The queries behind the dashboard; every one is scoped to a ``Window`` (snapshots aside)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def snapshot_on(self, day: date) -> DashboardSnapshot | None:
+        """The snapshot taken for ``day``, if any."""
+        return await self.session.scalar(select(DashboardSnapshot).where(DashboardSnapshot.taken_on == day))
+
+    async def snapshots(
+        self, *, year: int | None, offset: int, limit: int
+    ) -> tuple[Sequence[DashboardSnapshot], int]:
+        """A page of snapshots, newest day first, and how many there are (one a day: a small table)."""
+        where = [] if year is None else [DashboardSnapshot.year == year]
+        total = await self.session.scalar(select(func.count(DashboardSnapshot.id)).where(*where))
+        rows = await self.session.scalars(
+            select(DashboardSnapshot)
+            .where(*where)
+            .order_by(DashboardSnapshot.taken_on.desc(), DashboardSnapshot.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return rows.all(), int(total or 0)
 
     async def catalogued_agreements(self, window: Window) -> int:
         """Agreements entered in the project catalogue during the year."""

@@ -9,8 +9,15 @@ from fastapi import APIRouter, Query, Request, Response
 from app.accounts.deps import ActorDep
 from app.config import Settings
 from app.dashboard import service as dashboard_service
-from app.dashboard.schemas import Dashboard, DashboardTable, ProposalRelevanceRead, RelevanceJudgement
+from app.dashboard.schemas import (
+    Dashboard,
+    DashboardSnapshotRead,
+    DashboardTable,
+    ProposalRelevanceRead,
+    RelevanceJudgement,
+)
 from app.db import SessionDep
+from app.pagination import Page, PageDep
 from app.routing import XLSX_MEDIA_TYPE, IdPath, xlsx_download
 
 router = APIRouter(tags=["管理驾驶舱（管理员）"])
@@ -21,6 +28,15 @@ YearQuery = Annotated[
         ge=dashboard_service.YEAR_MIN,
         le=dashboard_service.YEAR_MAX,
         description="统计年度（按北京时间），默认今年",
+    ),
+]
+
+SnapshotYearQuery = Annotated[
+    int | None,
+    Query(
+        ge=dashboard_service.YEAR_MIN,
+        le=dashboard_service.YEAR_MAX,
+        description="只看该统计年度的快照，默认全部",
     ),
 ]
 
@@ -50,6 +66,18 @@ async def dashboard(
         targets=settings.targets,
         strong_proposal_score=settings.strong_proposal_score,
     )
+
+
+@router.get(
+    "/dashboard/snapshots",
+    response_model=Page[DashboardSnapshotRead],
+    summary="管理驾驶舱每日快照（管理员）",
+)
+async def snapshots(
+    session: SessionDep, actor: ActorDep, page: PageDep, year: SnapshotYearQuery = None
+) -> Page[DashboardSnapshotRead]:
+    """The nightly snapshots of the KPI cards and the match funnel, newest day first (one per day)."""
+    return await dashboard_service.list_snapshots(session, actor, year=year, params=page)
 
 
 @router.get(

@@ -7,8 +7,9 @@ percent like its target. ``None`` means "no data to compute this from" (a ratio 
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -213,3 +214,17 @@ class ProposalRelevanceRead(_Read):
     rank: int
     matcher_version: str
     relevant: bool | None
+
+
+class DashboardSnapshotRead(_Read):
+    """One nightly snapshot of the dashboard (``GET /dashboard/snapshots``)."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    id: int
+    taken_at: datetime = Field(description="生成时间（UTC）")
+    taken_on: date = Field(description="快照所属日期（北京时间）")
+    year: int = Field(description="统计年度")
+    payload: dict[str, Any] = Field(
+        description="快照内容：kpis（指标卡片）与 funnel（撮合漏斗），字段与 GET /dashboard 相同"
+    )

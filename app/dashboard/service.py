@@ -73,6 +73,7 @@ from app.clock import CHINA_TZ, local_today
 from app.config import YearlyTargets
 from app.dashboard import exports, labels
 from app.dashboard.errors import ProposalNotFound
+from app.dashboard.models import DashboardSnapshot
 from app.dashboard.repository import (
     AgreementFact,
     Cohort,
@@ -89,6 +90,7 @@ from app.dashboard.schemas import (
     BreakdownRow,
     CoverageGapRow,
     Dashboard,
+    DashboardSnapshotRead,
     DashboardTable,
     DeclineExample,
     DeclineReasonRow,
@@ -103,7 +105,9 @@ from app.dashboard.schemas import (
     RelevanceSummary,
     TrendRow,
 )
+from app.db import utcnow
 from app.errors import Forbidden
+from app.pagination import Page, PageParams
 from app.proposals.models import Proposal, ProposalStatus
 from app.transfer import service as transfer_service
 from app.transfer import xlsx
@@ -160,6 +164,14 @@ async def build_dashboard(
     """
     require_admin(actor)
     year = local_today().year if year is None else year
+    return await _compute_dashboard(
+        session, year=year, targets=targets, strong_proposal_score=strong_proposal_score
+    )
+
+
+async def _compute_dashboard(
+    session: AsyncSession, *, year: int, targets: YearlyTargets, strong_proposal_score: float
+) -> Dashboard:
     window = year_window(year)
     repository = DashboardRepository(session)
     catalogued = await repository.catalogued_agreements(window)
@@ -198,6 +210,59 @@ async def build_dashboard(
         by_alliance=_breakdown(events, _by_place(_alliance), rank_by_activity=True),
         trend=_trend(events),
     )
+
+
+async def take_snapshot(
+    session: AsyncSession,
+    *,
+    targets: YearlyTargets,
+    strong_proposal_score: float,
+    day: date | None = None,
+) -> DashboardSnapshot:
+    """Record the KPI cards and the match funnel of ``day``'s year as they stand now (the nightly job).
+
+    Idempotent per day: a second run for the same day replaces that day's snapshot with the
+    current figures, so a retried job leaves one row.
+
+    Args:
+        session: a session of the job's own; this use case commits.
+        targets: the yearly targets the KPI cards measure against.
+        strong_proposal_score: as for ``build_dashboard``.
+        day: the day (China time) the snapshot stands for; default today.
+    """
+    day = local_today() if day is None else day
+    dashboard = await _compute_dashboard(
+        session, year=day.year, targets=targets, strong_proposal_score=strong_proposal_score
+    )
+    payload = {
+        "kpis": [card.model_dump(mode="json") for card in dashboard.kpis],
+        "funnel": dashboard.funnel.model_dump(mode="json"),
+    }
+    repository = DashboardRepository(session)
+    snapshot = await repository.snapshot_on(day)
+    if snapshot is None:
+        snapshot = DashboardSnapshot(taken_on=day, year=day.year, payload=payload)
+        session.add(snapshot)
+    else:
+        snapshot.taken_at, snapshot.year, snapshot.payload = utcnow(), day.year, payload
+    await session.commit()
+    log.info("dashboard.snapshot_taken day=%s year=%s", day.isoformat(), day.year)
+    return snapshot
+
+
+async def list_snapshots(
+    session: AsyncSession, actor: Actor, *, year: int | None, params: PageParams
+) -> Page[DashboardSnapshotRead]:
+    """The nightly snapshots, newest day first, optionally of one year only.
+
+    Raises:
+        Forbidden: the caller is not an administrator.
+    """
+    require_admin(actor)
+    snapshots, total = await DashboardRepository(session).snapshots(
+        year=year, offset=params.offset, limit=params.page_size
+    )
+    return Page.of([DashboardSnapshotRead.model_validate(s) for s in snapshots], total, params)
 
 
 async def export_table(
