@@ -833,7 +833,7 @@ def soak(
         progress.update(task, completed=min(seconds, now - started))
         time.sleep(0.5)
     results = {name: finish_wrk(p) for name, p in processes.items()}
-    console_out = Console()
+    console_out = Console(width=220)
     total = sum(r.requests for r in results.values())
     errors = {name: r.describe_errors() for name, r in results.items() if r.errors}
     console_out.print(f"soak: {total:,} requests in {minutes:g} min; errors: {errors or 0}")
@@ -954,7 +954,7 @@ def main() -> int:
                 soak(base_url, server, workload, work, args.soak, progress)
         sizes = asyncio.run(count_rows(database_url)) | {"load_s": load_s, "reindex_s": reindex_s}
         print_report(args, sizes, server, rss_idle, rss_after, results)
-        Console().print(
+        Console(width=220).print(
             f"command: python scripts/bench_http.py {' '.join(sys.argv[1:])}".rstrip()
             + f"\nmachine: {os.cpu_count()} cores, load average before the run {sizes['loadavg']}"
         )

@@ -125,8 +125,10 @@ async def deal(session: AsyncSession, title: str, *, stop_at: AgreementStatus) -
 
 
 async def make_agreements(url: str) -> int:
-    """Agreements in every state that carries a hash (and a draft without one), one amended after
-    signing, and a published order of the first enterprise; returns that order's id."""
+    """Agreements with and without a hash, one amended after signing; returns an order open to ranking.
+
+    The order is published by the first agreement's enterprise, whose login ranks it after the restore.
+    """
     engine = create_engine(url)
     try:
         async with create_sessionmaker(engine)() as session:
