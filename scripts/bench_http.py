@@ -519,12 +519,19 @@ class Result:
 
     @property
     def errors(self) -> int:
-        """Socket errors, timeouts and every answer that is not 2xx."""
-        return self.socket_errors + sum(v for k, v in self.statuses.items() if not k.startswith("2"))
+        """Socket errors, timeouts and every answer that is not 2xx; a run with no answer at all counts as one.
+
+        wrk counts only the requests answered within the run: a service that answers nothing (a worker
+        stuck building its index, say) would otherwise show zero errors.
+        """
+        failed = self.socket_errors + sum(v for k, v in self.statuses.items() if not k.startswith("2"))
+        return failed if self.requests else max(1, failed)
 
     def describe_errors(self) -> str:
         bad = {k: v for k, v in sorted(self.statuses.items()) if not k.startswith("2")}
         parts = [f"{v}×{k}" for k, v in bad.items()]
+        if not self.requests:
+            parts.append("no answer within the run")
         if self.socket_errors:
             parts.append(f"{self.socket_errors}× socket/timeout")
         return ", ".join(parts) if parts else "0"
@@ -744,7 +751,13 @@ def print_report(
         )
     for name, target in P95_TARGETS_MS.items():
         p95 = results["one"][name].p95_ms
-        checks.append((f"{name}: p95 on one connection ≤ {target:g} ms", f"{p95:.1f} ms", p95 <= target))
+        checks.append(
+            (
+                f"{name}: p95 on one connection ≤ {target:g} ms",
+                f"{p95:.1f} ms" if results["one"][name].requests else "no answer",
+                results["one"][name].requests > 0 and p95 <= target,
+            )
+        )
     errors = sum(r.errors for group in results.values() for r in group.values())
     checks.append(("zero errors in the whole run", str(errors), errors == 0))
     slowest = max(server.workers_started_s)
