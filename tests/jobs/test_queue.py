@@ -162,7 +162,7 @@ async def test_a_worker_runs_each_task_and_its_effects_are_there(
         ]
         await session.commit()
 
-    settings = Settings(database_url=queue_database_url, matcher_path="", log_format="text")
+    settings = Settings(database_url=queue_database_url, log_format="text")
     await run_worker(settings, wait=False, install_signal_handlers=False, delete_jobs="never")
 
     async with sessionmaker() as session:
@@ -233,7 +233,7 @@ async def _snapshots(sessions: Callable[[], AsyncSession]) -> int:
 
 
 async def test_on_the_embedded_database_the_app_runs_jobs_after_the_commit(sqlite_url: str) -> None:
-    app = create_app(Settings(database_url=sqlite_url, matcher_path="", log_format="text"))
+    app = create_app(Settings(database_url=sqlite_url, log_format="text"))
     async with app.router.lifespan_context(app):
         runner: InProcessJobs = app.state.in_process_jobs
         assert isinstance(runner, InProcessJobs)
@@ -262,7 +262,7 @@ async def test_in_process_locks_hold_and_a_waiting_job_is_not_doubled(
 ) -> None:
     engine = create_engine(sqlite_url)
     runtime = tasks.JobRuntime(
-        settings=Settings(database_url=sqlite_url, matcher_path="", log_format="text"),
+        settings=Settings(database_url=sqlite_url, log_format="text"),
         sessionmaker=create_sessionmaker(engine),
         matcher_index=MatcherIndex(None),
     )
