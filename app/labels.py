@@ -17,7 +17,7 @@ from app.agreements.models import (
 from app.notifications.models import NotificationKind
 from app.orders.models import NeedKind, OrderStatus, TakingSource, TakingStatus
 from app.projects.models import FundingDecision, ProjectReviewStatus, ReviewRoundStatus
-from app.proposals.models import ProposalStatus
+from app.proposals.models import MatcherBuildStatus, ProposalStatus
 from app.studios.models import AssessmentKind, StudioKind, StudioStatus
 
 ENUM_LABELS: tuple[tuple[StrEnum, str], ...] = (
@@ -75,6 +75,8 @@ ENUM_LABELS: tuple[tuple[StrEnum, str], ...] = (
     (ReviewRoundStatus.CLOSED, "已结束"),
     (FundingDecision.FUNDED, "予以资助"),
     (FundingDecision.NOT_FUNDED, "不予资助"),
+    (MatcherBuildStatus.WRITING, "写入中"),
+    (MatcherBuildStatus.READY, "可用"),
     (TakingSource.TAKEN, "主动接单"),
     (TakingSource.INVITED, "应邀接单"),
     (TakingStatus.PENDING, "待企业确认"),

@@ -38,6 +38,9 @@ EXPECTED_TABLES = {
     "idempotency_records",
     "review_rounds",
     "project_fundings",
+    "matcher_changes",
+    "matcher_builds",
+    "matcher_build_chunks",
     "dashboard_snapshots",
 }
 # the job queue's tables, applied from procrastinate's schema on PostgreSQL only
