@@ -67,6 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url, echo=settings.sql_echo, limits=settings.database)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        # the matcher index reads through a small pool of its own: requests holding their
+        # connections while they wait for the index must never starve the read they wait for
+        index_engine = create_engine(
+            settings.database_url,
+            echo=settings.sql_echo,
+            limits=settings.database.model_copy(update={"pool_size": 2, "max_overflow": 2}),
+        )
+        app.state.index_sessionmaker = create_sessionmaker(index_engine)
         # the embedded database has no queue: jobs and their schedules run in this process
         app.state.in_process_jobs = in_process_jobs = start_in_process_jobs(
             engine, settings, app.state.sessionmaker, app.state.matcher_index
@@ -80,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poller.cancel()
             if in_process_jobs is not None:
                 await in_process_jobs.stop()
+            await index_engine.dispose()
             # uvicorn waits for in-flight requests on SIGTERM before this runs; then connections close cleanly
             await engine.dispose()
             log.info("app.stopped")
@@ -93,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # the index reads through the app's own sessions (created in the lifespan), never a request's:
     # a request's uncommitted writes must not leak into the state every request ranks with
-    app.state.matcher_index = MatcherIndex(lambda: app.state.sessionmaker())
+    app.state.matcher_index = MatcherIndex(lambda: app.state.index_sessionmaker())
     app.state.token_signer = TokenSigner(
         settings.secret_key.get_secret_value(), settings.session_max_age_seconds
     )

@@ -120,6 +120,8 @@ class MatcherIndex:
         self._lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
         self._deferred: list[Coroutine[Any, Any, None]] = []
+        self._reads_started = 0
+        self._reads_done = 0
 
     # ------------------------------------------------------------------ reading
 
@@ -129,10 +131,18 @@ class MatcherIndex:
         Raises:
             SQLAlchemyError: the database could not be read (the caller's error handling applies).
         """
-        async with self._lock, self.sessions() as session:
-            if self.state is None:
-                self.state = await self._start(session)
-            await self._catch_up(session)
+        arrived = self._reads_started
+        async with self._lock:
+            # requests queue here together: one read of the feed that started after this request
+            # arrived serves all of them (the database is read once per wave, not once per request)
+            if self.state is None or self._reads_done <= arrived:
+                self._reads_started += 1
+                read = self._reads_started
+                async with self.sessions() as session:
+                    if self.state is None:
+                        self.state = await self._start(session)
+                    await self._catch_up(session)
+                self._reads_done = read
         while self._deferred:
             await self._deferred.pop(0)
         assert self.state is not None
