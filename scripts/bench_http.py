@@ -10,8 +10,8 @@ Needs ``wrk`` (Debian: ``sudo apt-get install wrk``) and a PostgreSQL server (``
    bulk inserts through SQLAlchemy Core: enterprises, studios, experts with 2–5 achievements each,
    orders (most published), logins; then a few agreements signed by both sides through the services,
    so that consultations can be logged on them;
-2. builds the matcher index with ``studio-match reindex`` (the file every worker loads) and serves
-   with ``studio-match serve --workers 2``: start-up is timed from spawn to the first ``/readyz`` 200
+2. builds the matcher index with ``studio-match reindex`` (the version every worker loads from the
+   database) and serves with ``studio-match serve --workers 2``: start-up is timed from spawn to the first ``/readyz`` 200
    and to each worker's "Application startup complete"; each worker's resident memory is read from
    ``/proc`` once the workers are up and again after the load;
 3. logs the benchmark's users in (bearer tokens) and drives load with ``wrk`` (one Lua script per
@@ -902,7 +902,6 @@ def main() -> int:
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "STUDIO_MATCH_DATABASE_URL": database_url,
-        "STUDIO_MATCH_MATCHER_PATH": str(work / "matcher.joblib"),
         "STUDIO_MATCH_SECRET_KEY": "bench-http-secret-key-not-for-production",
     }
     server: Server | None = None

@@ -52,6 +52,9 @@ class Order(TimestampMixin, Base):
         Index("ix_orders_status_created_at_id", "status", "created_at", "id"),
         Index("ix_orders_status_published_at_id", "status", "published_at", "id"),
         Index("ix_orders_district_created_at_id", "district", "created_at", "id"),
+        Index("ix_orders_deadline_id", "deadline", "id"),
+        Index("ix_orders_status_deadline_id", "status", "deadline", "id"),
+        Index("ix_orders_updated_at_id", "updated_at", "id"),
         Index(
             "ix_orders_search_tokens", "search_tokens", postgresql_using="gin", info=POSTGRESQL_ONLY
         ).ddl_if(dialect="postgresql"),

@@ -7,7 +7,7 @@ The single-column indexes on ``orders.status`` and ``orders.district`` give way 
 that lead with the same column.
 
 Revision ID: 20261203_0004
-Revises: 20261122_0002
+Revises: 20261203_0003
 Create Date: 2026-12-03 10:50:00
 """
 

@@ -1,7 +1,7 @@
 """job queue: procrastinate's schema (PostgreSQL only) and the nightly dashboard snapshots
 
 Revision ID: 20261203_0005
-Revises: 20261122_0002
+Revises: 20261203_0004
 Create Date: 2026-12-03 10:45:00
 
 The queue's tables, types and functions are procrastinate's own: this revision runs the schema SQL
