@@ -15,13 +15,14 @@ from app.accounts.models import User, UserRole
 from app.enterprises.models import Enterprise
 from app.main import API_PREFIX, create_app
 from app.orders.models import Order, OrderStatus
-from app.web.csrf import CSRF_COOKIE, CSRF_HEADER, UNSAFE_METHODS, origin_of
+from app.web.csrf import CSRF_COOKIE, CSRF_HEADER
 from tests.factories import PASSWORD, make_order, make_studio, make_user, valid_credit_code
 from tests.problems import Auth, assert_problem, count
 from tests.web.test_admin_pages import XLSX, enterprise_row, enterprise_sheet
 from tests.web.test_pages import logged_in, token_of
 
 API = API_PREFIX
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 async def api_login(client: AsyncClient, user: User) -> str:
@@ -139,6 +140,8 @@ async def test_the_configured_public_origin_is_ours_behind_a_proxy(
 ) -> None:
     # the proxy forwards to http://testserver; browsers send the public origin (settings: http://testserver
     # is also the public URL in the tests, so check the comparison on its own)
+    from app.web.csrf import origin_of
+
     assert origin_of("https://Studio.example.cn:443/app/") == "https://studio.example.cn"
     assert origin_of("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
     assert origin_of("http://[::1]:80/") == "http://[::1]"
