@@ -34,6 +34,8 @@ def serve(
         reload=reload,
         log_config=None,
         proxy_headers=True,
+        # no "server: uvicorn" banner: it tells a prober which server (and so which bugs) to try
+        server_header=False,
         timeout_graceful_shutdown=20,
     )
 

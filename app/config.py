@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     strong_proposal_score: float = Field(default=0.35, ge=0, le=1)
     # XLSX uploads larger than this are refused (413) before they are parsed
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    # every other request body larger than this is refused (413 payload_too_large) before it is read;
+    # the largest JSON body the API takes (an order or agreement with long texts) is a few dozen KB
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
 
 
 @lru_cache

@@ -392,22 +392,26 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     return problem_from_domain_error(request, RequestInvalid(f"请求参数有误（{summary}）", errors=problems))
 
 
-_HTTP_PROBLEMS: dict[int, tuple[str, str, str]] = {
+# what the framework itself answers (no route, wrong method, body over the cap, …): status → code, title, detail
+HTTP_PROBLEMS: dict[int, tuple[str, str, str]] = {
     404: ("not_found", "资源不存在", "请求的地址不存在，请检查网址。"),
     405: ("method_not_allowed", "不支持的请求方法", "该地址不支持此请求方法。"),
-    413: ("payload_too_large", "请求体过大", "上传的内容超过了允许的大小。"),
+    413: ("payload_too_large", "请求体过大", "请求的内容超过了允许的大小，请精简后重试。"),
     415: ("unsupported_media_type", "不支持的内容类型", "请以 application/json 提交数据。"),
 }
+# any other status a framework HTTPException carries
+OTHER_HTTP_PROBLEM = ("http_error", "请求无法处理", "请求无法处理。")
+
+
+def http_problem(request: Request, status: int, headers: Mapping[str, str] | None = None) -> Response:
+    """The problem answer for a framework HTTP status (``HTTP_PROBLEMS``), as the HTTP error handler gives it."""
+    code, title, detail = HTTP_PROBLEMS.get(status, OTHER_HTTP_PROBLEM)
+    return _problem_response(request, code=code, status=status, title=title, detail=detail, headers=headers)
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code, title, detail = _HTTP_PROBLEMS.get(
-        exc.status_code, ("http_error", "请求无法处理", "请求无法处理。")
-    )
-    return _problem_response(
-        request, code=code, status=exc.status_code, title=title, detail=detail, headers=exc.headers
-    )
+    return http_problem(request, exc.status_code, exc.headers)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +20,7 @@ from app.accounts.security import TokenSigner
 from app.achievements.router import router as achievements_router
 from app.agreements.pages import router as agreements_pages
 from app.agreements.router import router as agreements_router
+from app.body_limit import BodyLimit, BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.dashboard.pages import router as dashboard_pages
 from app.dashboard.router import router as dashboard_router
@@ -44,10 +45,14 @@ from app.projects.router import router as projects_router
 from app.proposals.index import MatcherIndex
 from app.proposals.pages import router as proposals_pages
 from app.proposals.router import router as proposals_router
+from app.security_headers import SecurityHeadersMiddleware, served_over_https
 from app.studios.pages import router as studios_pages
 from app.studios.router import router as studios_router
+from app.transfer.errors import UploadTooLarge
 from app.transfer.pages import router as transfer_pages
+from app.transfer.router import MULTIPART_ALLOWANCE
 from app.transfer.router import router as transfer_router
+from app.web.csrf import CsrfMiddleware
 from app.web.errors import register_page_errors
 
 log = logging.getLogger(__name__)
@@ -98,6 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="劳模/工匠创新工作室与科技镇长团专家的需求发单、接单与匹配服务。",
         version="0.1.0",
         lifespan=lifespan,
+        # the stock pages load Swagger UI and ReDoc from a CDN with an inline script: /docs is ours
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     # the index reads through the app's own sessions (created in the lifespan), never a request's:
@@ -108,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     register_exception_handlers(app)
+    _add_edge_middleware(app, settings)
     app.add_middleware(RequestIdMiddleware)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -153,13 +162,47 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+# the XLSX imports (API and page) take a larger body than anything else
+UPLOAD_PREFIXES = (f"{API_PREFIX}/admin/imports/", "/admin/transfer/imports/")
+
+
+def _add_edge_middleware(app: FastAPI, settings: Settings) -> None:
+    # added innermost first: a request meets the security headers, then the body cap, then the CSRF
+    # check, all before routing; every answer (a refusal too) gets the headers
+    app.add_middleware(CsrfMiddleware, api_prefix=API_PREFIX, public_url=settings.public_url)
+    upload_limit = BodyLimit(
+        UPLOAD_PREFIXES,
+        settings.max_upload_bytes + MULTIPART_ALLOWANCE,
+        lambda: UploadTooLarge(settings.max_upload_bytes),
+    )
+    app.add_middleware(BodyLimitMiddleware, default_max_bytes=settings.max_body_bytes, limits=[upload_limit])
+    https = served_over_https(cookie_secure=settings.cookie_secure, public_url=settings.public_url)
+    app.add_middleware(SecurityHeadersMiddleware, api_prefix=API_PREFIX, https=https)
+
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # front-end libraries installed from the npm registry by `npm ci` (never a CDN): file served → package file
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 VENDOR_FILES = {
     "echarts.min.js": NODE_MODULES / "echarts" / "dist" / "echarts.min.js",
     "htmx.min.js": NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js",
+    "swagger-ui-bundle.js": NODE_MODULES / "swagger-ui-dist" / "swagger-ui-bundle.js",
+    "swagger-ui.css": NODE_MODULES / "swagger-ui-dist" / "swagger-ui.css",
 }
+VENDOR_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
+# Swagger UI from the npm registry's swagger-ui-dist, started by a script file (the CSP allows no inline one)
+DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>studio-match 产才对接平台 - 接口文档</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui.css">
+<script src="/static/vendor/swagger-ui-bundle.js" defer></script>
+<script src="/static/docs.js" defer></script>
+</head>
+<body><div id="swagger-ui" data-openapi-url="/openapi.json"></div></body>
+</html>
+"""
 
 
 def _mount_static(app: FastAPI) -> None:
@@ -169,8 +212,17 @@ def _mount_static(app: FastAPI) -> None:
         if path is None or not path.exists():
             raise StarletteHTTPException(status_code=404)
         return FileResponse(
-            path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+            path,
+            media_type=VENDOR_MEDIA_TYPES[path.suffix],
+            headers={"Cache-Control": "public, max-age=86400"},
         )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """The API's Swagger UI (its files served from the npm package, like ECharts)."""
+        if not VENDOR_FILES["swagger-ui-bundle.js"].exists():
+            raise StarletteHTTPException(status_code=404)
+        return HTMLResponse(DOCS_PAGE)
 
     missing = [name for name, path in VENDOR_FILES.items() if not path.exists()]
     if missing:

@@ -1,6 +1,10 @@
 // Charts of the administrators' dashboard (ECharts, served by the app from node_modules, never a CDN).
 (function () {
   function start() {
+    // the print button's handler lives here: the Content-Security-Policy runs no inline onclick
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
     var data = JSON.parse(document.getElementById("dashboard-data").textContent);
     var charts = [];
     function chart(id, option) {

@@ -16,6 +16,7 @@ from app.accounts.models import User, UserRole
 from app.accounts.security import SESSION_COOKIE, TokenSigner, hash_password
 from app.audit.models import AuditEvent
 from app.config import Settings
+from app.web.csrf import CSRF_COOKIE, CSRF_HEADER
 from tests.factories import PASSWORD, make_enterprise, make_expert, make_user
 from tests.problems import Auth, assert_problem
 
@@ -232,8 +233,10 @@ async def test_logout_clears_the_session_cookie(client: AsyncClient, session: As
     user = await make_user(session, UserRole.ENTERPRISE)
     assert (await log_in(client, user.username)).status_code == 200
     assert SESSION_COOKIE in client.cookies
+    await client.get("/login")  # a page gives the browser its CSRF cookie
+    csrf = {CSRF_HEADER: client.cookies[CSRF_COOKIE]}  # the cookie session needs the token (issue 11)
 
-    response = await client.post(LOGOUT)
+    response = await client.post(LOGOUT, headers=csrf)
 
     assert response.status_code == 204
     cleared = next(c for c in response.headers.get_list("set-cookie") if c.startswith(f"{SESSION_COOKIE}="))

@@ -371,7 +371,6 @@ async def test_a_draft_or_missing_order_cannot_be_taken(
     ("status", "code"),
     [
         (OrderStatus.TAKEN, "order_full"),
-        (OrderStatus.WITHDRAWN, "order_withdrawn"),
         (OrderStatus.CLOSED, "order_closed"),
     ],
 )
@@ -382,6 +381,45 @@ async def test_an_order_that_is_not_open_cannot_be_taken(
     answer = await client.post(f"{m.url}/takings", json={"note": "愿意承接"}, headers=auth(m.experts[0]))
     assert_problem(answer, 409, code)
     assert await session.scalar(select(OrderTaking.id).where(OrderTaking.order_id == m.order.id)) is None
+
+
+def _as_missing(body: dict[str, Any], order_id: int, missing_id: int) -> dict[str, Any]:
+    # the same answer but for the id the caller typed (and the request id)
+    shown = {k: v for k, v in body.items() if k != "request_id"}
+    return {
+        k: v.replace(str(order_id), str(missing_id)) if isinstance(v, str) else v for k, v in shown.items()
+    }
+
+
+@pytest.mark.parametrize("status", [OrderStatus.DRAFT, OrderStatus.WITHDRAWN])
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("takings", {"note": "愿意承接"}),
+        ("invitations/accept", {}),
+        ("invitations/decline", {"reason": "方向不符"}),
+    ],
+)
+async def test_another_enterprises_private_order_answers_an_expert_as_a_missing_one(
+    client: AsyncClient,
+    session: AsyncSession,
+    auth: Auth,
+    status: OrderStatus,
+    action: str,
+    body: dict[str, Any],
+) -> None:
+    # a draft or a withdrawn order is visible to its enterprise only: taking it or answering an
+    # invitation to it must not tell an expert that it exists, nor in which state (issue 11, finding 12)
+    m = await market(session, status=status, experts=1)
+    missing_id = 2147483647
+    private = await client.post(f"{m.url}/{action}", json=body, headers=auth(m.experts[0]))
+    missing = await client.post(f"{API}/orders/{missing_id}/{action}", json=body, headers=auth(m.experts[0]))
+    assert_problem(missing, 404, "order_not_found")
+    assert private.status_code == missing.status_code
+    assert _as_missing(private.json(), m.order.id, missing_id) == _as_missing(
+        missing.json(), missing_id, missing_id
+    )
+    assert await order_status(session, m.order) is status
 
 
 async def test_the_last_slot_taken_makes_the_order_full(
@@ -783,7 +821,8 @@ async def test_ending_an_order_ends_its_open_invitations(
     assert await kinds(session, only_proposed) == []
     assert (await actions(session, "proposals", ended.id))[-1] == "proposal.invitation_ended"
     late = await client.post(f"{m.url}/invitations/accept", json={}, headers=auth(invited))
-    assert_problem(late, 404, "invitation_not_found")
+    # a withdrawn order is its enterprise's alone again: to the expert it is as good as missing
+    assert_problem(late, 404, "order_not_found" if action == "withdraw" else "invitation_not_found")
     assert await session.scalar(select(OrderTaking.id).where(OrderTaking.order_id == m.order.id)) is None
 
 
