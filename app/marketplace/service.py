@@ -130,12 +130,12 @@ async def take_order(session: AsyncSession, actor: Actor, order_id: int, note: s
 
     Raises:
         Forbidden: the caller is not an expert.
-        OrderNotFound: no such order (or a draft).
-        OrderFull / OrderWithdrawn / OrderClosed: the order cannot be taken.
+        OrderNotFound: no such order, or a draft or withdrawn one (private to its enterprise).
+        OrderFull / OrderClosed: the order cannot be taken.
         AlreadyTaking: the expert holds a slot of it already.
     """
     expert_id = _expert_of(actor)
-    order = await _lock_public_order(session, order_id)
+    order = await _lock_visible_order(session, actor, order_id)
     await _check_can_take(session, order, expert_id)
     taking = await _take(session, actor, order, expert_id, note, TakingSource.TAKEN)
     await session.commit()
@@ -181,11 +181,12 @@ async def accept_invitation(
     """The invited expert accepts: the same as taking the order, counted as an accepted invitation.
 
     Raises:
+        OrderNotFound: as for ``take_order``.
         InvitationNotFound: the expert has no open invitation for the order.
-        OrderFull / OrderWithdrawn / OrderClosed: as for ``take_order``.
+        OrderFull / OrderClosed: as for ``take_order``.
     """
     expert_id = _expert_of(actor)
-    order = await _lock_public_order(session, order_id)
+    order = await _lock_visible_order(session, actor, order_id)
     proposal = await proposal_service.proposal_of(session, order.id, expert_id)
     if proposal is None or proposal.status is not ProposalStatus.INVITED:
         raise InvitationNotFound()
@@ -198,9 +199,7 @@ async def accept_invitation(
 async def decline_invitation(session: AsyncSession, actor: Actor, order_id: int, reason: str) -> Proposal:
     """The invited expert declines with a reason; the expert is not proposed for the order again."""
     expert_id = _expert_of(actor)
-    order = await order_service.lock_order(session, order_id)
-    if order is None:
-        raise OrderNotFound(order_id)
+    order = await _lock_visible_order(session, actor, order_id)
     proposal = await proposal_service.proposal_of(session, order.id, expert_id)
     if proposal is None or proposal.status is not ProposalStatus.INVITED:
         raise InvitationNotFound()
@@ -373,10 +372,10 @@ async def _owned_locked_order(session: AsyncSession, actor: Actor, order_id: int
     return order
 
 
-async def _lock_public_order(session: AsyncSession, order_id: int) -> Order:
-    order = await order_service.lock_order(session, order_id)
-    if order is None or order.status is OrderStatus.DRAFT:
-        raise OrderNotFound(order_id)  # drafts are private: they answer like missing orders
+async def _lock_visible_order(session: AsyncSession, actor: Actor, order_id: int) -> Order:
+    # drafts and withdrawn orders are private: to an expert they answer exactly like missing ones,
+    # so that taking or answering cannot tell another enterprise's hidden order from no order at all
+    order, _ = await order_service.enterprise_of(session, actor, order_id, lock=True)
     return order
 
 

@@ -367,11 +367,30 @@ async def test_a_draft_or_missing_order_cannot_be_taken(
     assert await order_status(session, m.order) is OrderStatus.DRAFT
 
 
+@pytest.mark.parametrize("status", [OrderStatus.DRAFT, OrderStatus.WITHDRAWN])
+async def test_a_hidden_order_answers_a_taker_or_an_invited_expert_as_a_missing_one(
+    client: AsyncClient, session: AsyncSession, auth: Auth, status: OrderStatus
+) -> None:
+    # issue 11, finding 12: 409 order_withdrawn (or invitation_not_found) told experts that another
+    # enterprise's private order exists; they get exactly what a missing order gets
+    m = await market(session, status=status, experts=1)
+    await propose(session, m.order, m.experts[0])
+    expert = auth(m.experts[0])
+    for action, body in (
+        ("takings", {}),
+        ("invitations/accept", {}),
+        ("invitations/decline", {"reason": "方向不符"}),
+    ):
+        assert_problem(
+            await client.post(f"{m.url}/{action}", json=body, headers=expert), 404, "order_not_found"
+        )
+    assert await session.scalar(select(OrderTaking.id).where(OrderTaking.order_id == m.order.id)) is None
+
+
 @pytest.mark.parametrize(
     ("status", "code"),
     [
         (OrderStatus.TAKEN, "order_full"),
-        (OrderStatus.WITHDRAWN, "order_withdrawn"),
         (OrderStatus.CLOSED, "order_closed"),
     ],
 )
@@ -783,7 +802,8 @@ async def test_ending_an_order_ends_its_open_invitations(
     assert await kinds(session, only_proposed) == []
     assert (await actions(session, "proposals", ended.id))[-1] == "proposal.invitation_ended"
     late = await client.post(f"{m.url}/invitations/accept", json={}, headers=auth(invited))
-    assert_problem(late, 404, "invitation_not_found")
+    # a withdrawn order is private to its enterprise: the expert is told it is gone
+    assert_problem(late, 404, "order_not_found" if action == "withdraw" else "invitation_not_found")
     assert await session.scalar(select(OrderTaking.id).where(OrderTaking.order_id == m.order.id)) is None
 
 
