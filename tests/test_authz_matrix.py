@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 from httpx import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Mount
@@ -20,6 +19,14 @@ from app.config import Settings
 from app.web.csrf import CSRF_COOKIE, CSRF_HEADER
 from tests.authz_rules import ACTORS, DEFAULT_PATH, RULES, Case, Outcome, World
 from tests.authz_world import RolledBackApp, rolled_back_app
+
+try:  # FastAPI 0.165 includes routers lazily: app.routes holds the included routers, not their routes
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # earlier versions copy every route into app.routes
+
+    def iter_route_contexts(routes: Any) -> Any:  # type: ignore[misc]
+        return iter(routes)
+
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSRF = "matrix-csrf-token"
@@ -36,7 +43,7 @@ def route_keys(app: FastAPI) -> set[tuple[str, str]]:
     """``(METHOD, path template)`` of every route of ``app`` (HEAD and static mounts left out)."""
     keys: set[tuple[str, str]] = set()
     for route in iter_route_contexts(app.routes):
-        if isinstance(route.original_route, Mount) or route.path is None:
+        if isinstance(getattr(route, "original_route", route), Mount) or route.path is None:
             continue
         keys.update((method, route.path) for method in route.methods or () if method != "HEAD")
     return keys
