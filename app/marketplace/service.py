@@ -130,8 +130,8 @@ async def take_order(session: AsyncSession, actor: Actor, order_id: int, note: s
 
     Raises:
         Forbidden: the caller is not an expert.
-        OrderNotFound: no such order, or one the caller may not see (a draft or withdrawn order).
-        OrderFull / OrderWithdrawn / OrderClosed: the order cannot be taken.
+        OrderNotFound: no such order, or a draft or withdrawn one (private to its enterprise).
+        OrderFull / OrderClosed: the order cannot be taken.
         AlreadyTaking: the expert holds a slot of it already.
     """
     expert_id = _expert_of(actor)
@@ -181,8 +181,9 @@ async def accept_invitation(
     """The invited expert accepts: the same as taking the order, counted as an accepted invitation.
 
     Raises:
+        OrderNotFound: as for ``take_order``.
         InvitationNotFound: the expert has no open invitation for the order.
-        OrderFull / OrderWithdrawn / OrderClosed: as for ``take_order``.
+        OrderFull / OrderClosed: as for ``take_order``.
     """
     expert_id = _expert_of(actor)
     order = await _lock_visible_order(session, actor, order_id)

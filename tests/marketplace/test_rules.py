@@ -411,6 +411,7 @@ async def test_another_enterprises_private_order_answers_an_expert_as_a_missing_
     # a draft or a withdrawn order is visible to its enterprise only: taking it or answering an
     # invitation to it must not tell an expert that it exists, nor in which state (issue 11, finding 12)
     m = await market(session, status=status, experts=1)
+    await propose(session, m.order, m.experts[0])  # invited, too: the invitation must not tell either
     missing_id = 2147483647
     private = await client.post(f"{m.url}/{action}", json=body, headers=auth(m.experts[0]))
     missing = await client.post(f"{API}/orders/{missing_id}/{action}", json=body, headers=auth(m.experts[0]))
