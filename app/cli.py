@@ -248,14 +248,13 @@ def audit_verify(
                 total = await audit_service.count_events(session)
                 with Progress(transient=True) as progress:
                     task = progress.add_task("校验审计链", total=total)
-                    report = await audit_service.verify_chain(
+                    report, recorded = await audit_service.verify_and_anchor(
                         session,
                         batch_size=batch_size,
                         external_anchors=external,
                         on_batch=lambda rows: progress.update(task, advance=rows),
+                        anchor=anchor,
                     )
-                await session.rollback()  # end the read before the anchor's own transaction
-                recorded = await audit_service.record_anchor(session) if report.ok and anchor else None
                 return report, recorded.seq if recorded else None
         finally:
             await engine.dispose()

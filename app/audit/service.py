@@ -320,6 +320,39 @@ async def _check_anchor(
     return None
 
 
+async def verify_and_anchor(
+    session: AsyncSession,
+    *,
+    batch_size: int = 1000,
+    external_anchors: Sequence[tuple[int, str]] = (),
+    on_batch: Callable[[int], None] | None = None,
+    anchor: bool = True,
+) -> tuple[ChainReport, AuditAnchor | None]:
+    """Verify the chain (``verify_chain``) and, when it holds, remember its head (``record_anchor``).
+
+    What ``studio-match audit verify`` and the nightly job run. A broken chain is logged as an error
+    (``audit.chain_broken``) for the monitoring to pick up, and no anchor is taken over it.
+
+    Returns:
+        The report and the anchor recorded (``None``: broken, empty, or ``anchor=False``).
+    """
+    report = await verify_chain(
+        session, batch_size=batch_size, external_anchors=external_anchors, on_batch=on_batch
+    )
+    await session.rollback()  # end the long read before the anchor's own short transaction
+    if report.broken is not None:
+        log.error(
+            "audit.chain_broken kind=%s event_id=%s seq=%s intact_events=%s",
+            report.broken.kind.value,
+            report.broken.event_id,
+            report.broken.seq,
+            report.events,
+        )
+        return report, None
+    log.info("audit.chain_verified events=%s anchors=%s", report.events, report.anchors)
+    return report, (await record_anchor(session) if anchor else None)
+
+
 async def record_anchor(session: AsyncSession) -> AuditAnchor | None:
     """Remember the chain's current head (position and hash) in ``audit_anchors`` and in the log.
 
