@@ -1,4 +1,4 @@
-"""The ``studio-match`` command: serve, migrate, backfill-search, demo, reindex, remind, worker, eval."""
+"""The ``studio-match`` command: serve, migrate, backfill-search, demo, reindex, remind, worker, eval, audit."""
 
 from __future__ import annotations
 
@@ -211,6 +211,105 @@ def evaluate_matcher(
         typer.echo(json.dumps(result, ensure_ascii=False))
     else:
         typer.echo(format_table(result, dataset))
+
+
+audit_cli = typer.Typer(help="审计日志：校验哈希链，为应用的数据库角色授权。", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+
+
+def _anchor_pair(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    if not seq.isascii() or not seq.isdigit() or len(digest) != 64:
+        raise typer.BadParameter("格式应为 序号:哈希，例如 1024:3f5a…（64 位十六进制）")
+    return int(seq), digest.lower()
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    batch_size: int = typer.Option(1000, min=1, help="每批读取的事件数"),
+    expect: list[str] = typer.Option(
+        [], "--expect", help="保存在数据库之外的链头（日志中 audit.anchor 的 序号:哈希），可多次给出"
+    ),
+    anchor: bool = typer.Option(True, "--anchor/--no-anchor", help="校验通过后把当前链头记为锚点"),
+) -> None:
+    """Walk the audit chain from its first event; exit 1 at the first broken link (or anchor)."""
+    from rich.progress import Progress
+
+    from app.audit import service as audit_service
+    from app.db import create_engine, create_sessionmaker
+    from app.labels import label
+
+    settings = get_settings()
+    configure_logging(settings.log_level, "text")
+    external = [_anchor_pair(item) for item in expect]
+
+    async def run() -> tuple[audit_service.ChainReport, int | None]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                total = await audit_service.count_events(session)
+                with Progress(transient=True) as progress:
+                    task = progress.add_task("校验审计链", total=total)
+                    report, recorded = await audit_service.verify_and_anchor(
+                        session,
+                        batch_size=batch_size,
+                        external_anchors=external,
+                        on_batch=lambda rows: progress.update(task, advance=rows),
+                        anchor=anchor,
+                    )
+                return report, recorded.seq if recorded else None
+        finally:
+            await engine.dispose()
+
+    report, anchored = asyncio.run(run())
+    if report.broken is not None:
+        typer.echo(
+            f"审计链已损坏（{label(report.broken.kind)}，{report.broken.kind.value}）：{report.broken.detail}"
+            f"此前的 {report.events} 条事件完好。"
+        )
+        raise typer.Exit(1)
+    typer.echo(f"审计链完整：共 {report.events} 条事件，核对锚点 {report.anchors} 个。")
+    if report.events:
+        typer.echo(f"链头：第 {report.head_seq} 条，哈希 {report.head_hash}")
+    if anchored is not None:
+        typer.echo("已记录锚点（日志中也有一行 audit.anchor，请把它保存在数据库之外）。")
+
+
+@audit_cli.command("grants")
+def audit_grants(
+    role: str = typer.Argument(..., help="应用连接数据库所用的登录角色（须已存在，且不是表的所有者）"),
+    apply: bool = typer.Option(
+        False, "--apply", help="直接执行（须以表的所有者连接，即运行 migrate 的角色）"
+    ),
+) -> None:
+    """Print (or apply) the GRANTs of the app's PostgreSQL role: no TRUNCATE, no rewriting the audit trail."""
+    from sqlalchemy.engine import make_url
+
+    from app.audit import service as audit_service
+    from app.audit.roles import valid_role_name
+    from app.db import create_engine, create_sessionmaker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, "text")
+    if make_url(settings.database_url).get_backend_name() != "postgresql":
+        typer.echo("数据库角色只适用于 PostgreSQL；内置 SQLite 数据库没有角色与授权。", err=True)
+        raise typer.Exit(2)
+    if not valid_role_name(role):
+        typer.echo("角色名只能包含小写字母、数字和下划线，且不以数字开头。", err=True)
+        raise typer.Exit(2)
+
+    async def run() -> list[str]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await audit_service.database_grants(session, role, apply=apply)
+        finally:
+            await engine.dispose()
+
+    statements = asyncio.run(run())
+    typer.echo("\n".join(f"{statement};" for statement in statements))
+    if apply:
+        typer.echo(f"-- 已授权给角色 {role}（每次 migrate 之后请再运行一次）。")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from app.agreements.models import (
     OutcomeKind,
     TrainingKind,
 )
+from app.audit.chain import BreakKind
 from app.notifications.models import NotificationKind
 from app.orders.models import NeedKind, OrderStatus, TakingSource, TakingStatus
 from app.projects.models import FundingDecision, ProjectReviewStatus, ReviewRoundStatus
@@ -77,6 +78,11 @@ ENUM_LABELS: tuple[tuple[StrEnum, str], ...] = (
     (FundingDecision.NOT_FUNDED, "不予资助"),
     (MatcherBuildStatus.WRITING, "写入中"),
     (MatcherBuildStatus.READY, "可用"),
+    (BreakKind.CHANGED, "内容被改动"),
+    (BreakKind.DELETED, "事件被删除"),
+    (BreakKind.REORDERED, "顺序被调换"),
+    (BreakKind.RELINKED, "链接被改写"),
+    (BreakKind.TRUNCATED, "最新事件被截断或链被重写"),
     (TakingSource.TAKEN, "主动接单"),
     (TakingSource.INVITED, "应邀接单"),
     (TakingStatus.PENDING, "待企业确认"),

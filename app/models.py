@@ -15,7 +15,7 @@ from app.agreements.models import (
     Training,
     TrainingKind,
 )
-from app.audit.models import AuditEvent
+from app.audit.models import AuditAnchor, AuditEvent
 from app.dashboard.models import DashboardSnapshot
 from app.db import Base
 from app.enterprises.models import Enterprise
@@ -49,6 +49,7 @@ __all__ = [
     "AgreementStatus",
     "AmendmentStatus",
     "AssessmentKind",
+    "AuditAnchor",
     "AuditEvent",
     "Base",
     "Consultation",

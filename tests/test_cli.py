@@ -38,7 +38,7 @@ def _free_port() -> int:
 def test_help_lists_the_commands() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "migrate", "demo", "reindex", "remind", "worker", "eval"):
+    for command in ("serve", "migrate", "demo", "reindex", "remind", "worker", "eval", "audit"):
         assert command in result.output
 
 

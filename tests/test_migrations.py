@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "outcomes",
     "project_reviews",
     "audit_events",
+    "audit_anchors",
     "order_takings",
     "agreement_amendments",
     "notifications",

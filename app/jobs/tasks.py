@@ -18,6 +18,7 @@ from procrastinate import JobContext, PsycopgConnector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agreements import service as agreement_service
+from app.audit import service as audit_service
 from app.clock import CHINA_TZ
 from app.config import Settings
 from app.dashboard import service as dashboard_service
@@ -28,10 +29,11 @@ log = logging.getLogger(__name__)
 # the context key under which a worker hands the tasks what they need
 RUNTIME_KEY = "studio_match_runtime"
 
-# cron in UTC: 08:00, 23:50 and 03:00 in Asia/Shanghai (UTC+8)
+# cron in UTC: 08:00, 23:50, 03:00 and 04:00 in Asia/Shanghai (UTC+8)
 REMINDERS_CRON = "0 0 * * *"
 SNAPSHOT_CRON = "50 15 * * *"
 REINDEX_CRON = "0 19 * * *"
+AUDIT_CRON = "0 20 * * *"
 
 # a database hiccup should not cost a night's job: retry a few times, a minute apart
 RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=60)
@@ -109,6 +111,20 @@ async def snapshot_dashboard(context: JobContext, timestamp: int | None = None) 
             strong_proposal_score=runtime.settings.strong_proposal_score,
             day=day,
         )
+
+
+@queue.periodic(cron=AUDIT_CRON, periodic_id="nightly")
+@queue.task(
+    name="verify_audit_chain", pass_context=True, lock="audit-chain", queueing_lock="audit-chain", retry=RETRY
+)
+async def verify_audit_chain(context: JobContext, timestamp: int | None = None) -> None:
+    """Walk the audit chain and anchor its head (``studio-match audit verify``); a break is logged as an error.
+
+    The anchors it leaves (in ``audit_anchors`` and as ``audit.anchor`` log lines) are what later shows
+    the newest events cut off.
+    """
+    async with runtime_of(context).sessionmaker() as session:
+        await audit_service.verify_and_anchor(session)
 
 
 async def _rebuild_matcher_index(

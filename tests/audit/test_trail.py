@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import UserRole
 from app.accounts.security import Actor
 from app.audit.models import AuditEvent
+from app.audit.service import record_event
 from app.experts import service as expert_service
 from app.experts.schemas import ExpertUpdate
 from tests.factories import make_expert, make_user
@@ -31,8 +32,9 @@ async def test_an_update_records_who_changed_what(session: AsyncSession) -> None
 
 @pytest.mark.parametrize("statement", ["update", "delete"])
 async def test_the_database_refuses_to_rewrite_the_trail(session: AsyncSession, statement: str) -> None:
-    session.add(AuditEvent(action="test.event", entity_type="experts", entity_id=1, before=None, after={}))
-    await session.flush()
+    await record_event(
+        session, actor=None, action="test.event", entity_type="experts", entity_id=1, details={}
+    )
     sql = (
         update(AuditEvent).values(action="tampered")
         if statement == "update"

@@ -18,6 +18,8 @@ from app import migrations
 from app.accounts.models import UserRole
 from app.agreements.models import Agreement, AgreementStatus
 from app.agreements.service import terms_hash, terms_of
+from app.audit.models import AuditAnchor
+from app.audit.service import record_event
 from app.clock import CHINA_TZ, local_today, utcnow
 from app.config import Settings
 from app.dashboard.models import DashboardSnapshot
@@ -156,9 +158,17 @@ async def test_a_worker_runs_each_task_and_its_effects_are_there(
     monkeypatch.setattr(tasks, "_rebuild_matcher_index", rebuild)
     async with sessionmaker() as session:
         parties = await _overdue_agreement(session)
+        await record_event(
+            session, actor=None, action="test.event", entity_type="agreements", entity_id=1, details={}
+        )
         job_ids = [
             await enqueue(session, name)
-            for name in ("remind_overdue_consultations", "snapshot_dashboard", "reindex")
+            for name in (
+                "remind_overdue_consultations",
+                "snapshot_dashboard",
+                "reindex",
+                "verify_audit_chain",
+            )
         ]
         await session.commit()
 
@@ -167,7 +177,7 @@ async def test_a_worker_runs_each_task_and_its_effects_are_there(
 
     async with sessionmaker() as session:
         statuses = {job["id"]: job["status"] for job in await _jobs(session)}
-        assert [statuses[job_id] for job_id in job_ids] == ["succeeded"] * 3
+        assert [statuses[job_id] for job_id in job_ids] == ["succeeded"] * 4
         reminded = await session.scalars(
             select(Notification.user_id).where(Notification.kind == NotificationKind.CONSULTATION_OVERDUE)
         )
@@ -177,6 +187,8 @@ async def test_a_worker_runs_each_task_and_its_effects_are_there(
         assert snapshot.year == local_today().year
         assert {card["key"] for card in snapshot.payload["kpis"]} >= {"innovations", "worker_trainings"}
         assert "steps" in snapshot.payload["funnel"]
+        # the chain held (the set-up's audit events), so its head was anchored
+        assert await session.scalar(select(func.count()).select_from(AuditAnchor))
     assert len(rebuilt) == 1
     index, _progress = rebuilt[0]
     assert isinstance(index, MatcherIndex)
@@ -197,11 +209,13 @@ def test_the_periodic_schedules_in_china_time() -> None:
         "remind_overdue_consultations": tasks.REMINDERS_CRON,
         "snapshot_dashboard": tasks.SNAPSHOT_CRON,
         "reindex": tasks.REINDEX_CRON,
+        "verify_audit_chain": tasks.AUDIT_CRON,
     }
     # procrastinate reads cron in UTC: the reminders go out in the morning in China, the rest at night
     assert _local_time(tasks.REMINDERS_CRON) == (8, 0)
     assert _local_time(tasks.SNAPSHOT_CRON) == (23, 50)
     assert _local_time(tasks.REINDEX_CRON) == (3, 0)
+    assert _local_time(tasks.AUDIT_CRON) == (4, 0)
     for name in schedules:
         task = tasks.queue.tasks[name]
         assert task.lock and task.queueing_lock, f"{name} must not run twice at once"
