@@ -153,6 +153,7 @@ class CsrfMiddleware:
     def __init__(self, app: ASGIApp, *, api_prefix: str, public_url: str) -> None:
         self.app = app
         self.api_prefix = api_prefix.rstrip("/") + "/"
+        self.login_path = self.api_prefix + "auth/login"
         self.public_origin = origin_of(public_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -186,5 +187,10 @@ class CsrfMiddleware:
         return _same_token(request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER))
 
     def _needs_token(self, request: Request) -> bool:
-        # pages check their form's token in ``check_csrf``; the API has no form, only the header
-        return request.url.path.startswith(self.api_prefix) and SESSION_COOKIE in request.cookies
+        # pages check their form's token in ``check_csrf``; the API has no form, only the header. Logging
+        # in is authenticated by the credentials in the body, not by a cookie left in the client's jar
+        # (another user's, or a revoked session's); a cross-site login is still refused by the origin
+        path = request.url.path
+        return (
+            path.startswith(self.api_prefix) and path != self.login_path and SESSION_COOKIE in request.cookies
+        )

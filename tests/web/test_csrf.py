@@ -285,3 +285,18 @@ async def test_htmx_posts_from_our_pages_still_work(client: AsyncClient, session
         headers={CSRF_HEADER: token, "HX-Request": "true", "Sec-Fetch-Site": "same-origin"},
     )
     assert fragment.status_code == 200, fragment.text
+
+
+async def test_logging_in_again_needs_no_token_but_must_not_come_from_another_site(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    # a client whose jar still holds a session cookie (another user's, or a revoked one) logs in with
+    # credentials, not with the cookie; a cross-site login (login CSRF) is still refused
+    first, _ = await owner_and_order(session)
+    second, _ = await owner_and_order(session)
+    await api_login(client, first)
+    body = {"username": second.username, "password": PASSWORD}
+    again = await client.post(f"{API}/auth/login", json=body)
+    assert again.status_code == 200, again.text
+    foreign = await client.post(f"{API}/auth/login", json=body, headers={"Origin": "http://evil.example"})
+    assert_problem(foreign, 403, "csrf_failed")
