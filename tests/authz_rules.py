@@ -266,8 +266,6 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
     # ------------------------------------------------------------------ documentation, health, problems
     ("GET", "/openapi.json"): case(PUBLIC),
     ("GET", "/docs"): case(PUBLIC),
-    ("GET", "/docs/oauth2-redirect"): case(PUBLIC),
-    ("GET", "/redoc"): case(PUBLIC),
     ("GET", "/healthz"): case(PUBLIC),
     ("GET", "/readyz"): case(PUBLIC),
     ("GET", "/problems/{code}"): case(PUBLIC),

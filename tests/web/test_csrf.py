@@ -209,6 +209,8 @@ async def test_every_unsafe_api_route_refuses_a_cookie_request_without_the_token
     await api_login(client, admin)
     missed: list[str] = []
     for method, path in UNSAFE_API_ROUTES:
+        if path == f"{API}/auth/login":
+            continue  # authenticated by its credentials (see the login test below)
         url = path.replace("{kind}", "enterprises").replace("{year}", "2026")
         url = url.replace("{", "").replace("}", "")  # the other parameters are ids: "order_id" is no id
         url = "/".join("1" if part.endswith("_id") else part for part in url.split("/"))
