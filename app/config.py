@@ -74,6 +74,30 @@ class DatabaseLimits(BaseModel):
     pool_timeout_seconds: float = Field(default=5, gt=0)
 
 
+class ImportLimits(BaseModel):
+    """What one XLSX import may hold, and how imports share a process.
+
+    A small file can unpack to a lot: a 97 kB upload held one 90 MB string (17.7 s, 600 MB to parse),
+    another 1.9 million shared strings (57 s). These limits are checked on the zip's directory and by a
+    streaming count of the XML *before* openpyxl parses anything, and the refusal (413
+    ``import_limit_exceeded``) names the limit. The defaults leave room for the largest legitimate
+    import (5,000 rows of a dozen or so columns).
+    """
+
+    # everything the workbook's parts unpack to, together
+    max_unpacked_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    # one part (the shared strings, one worksheet) unpacked
+    max_part_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    # distinct texts in the shared-string table
+    max_shared_strings: int = Field(default=100_000, gt=0)
+    # cells in all worksheets together (formatted empty cells count too)
+    max_cells: int = Field(default=500_000, gt=0)
+    # characters in one text (the longest text field takes 8,000)
+    max_string_chars: int = Field(default=10_000, gt=0)
+    # one import runs at a time per process; a second one waits this long, then gets 429 with Retry-After
+    busy_wait_seconds: float = Field(default=5, ge=0)
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment.
 
@@ -108,6 +132,7 @@ class Settings(BaseSettings):
     # every other request body larger than this is refused (413 payload_too_large) before it is read;
     # the largest JSON body the API takes (an order or agreement with long texts) is a few dozen KB
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    imports: ImportLimits = ImportLimits()
 
 
 @lru_cache

@@ -41,8 +41,29 @@ scalars = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=300),
+    # the character rule among them: refused (bidi, controls) or stripped (zero-width, BOM)
     st.sampled_from(
-        ["", " ", "\x00", "2020-02-30", "9999-12-31", "draft", "craftsman", "patent", "lab", "1", "-1"]
+        [
+            "",
+            " ",
+            "\x00",
+            "2020-02-30",
+            "9999-12-31",
+            "draft",
+            "craftsman",
+            "patent",
+            "lab",
+            "1",
+            "-1",
+            "扬州\u202e厂",
+            "\u2066x\u2069",
+            "\x1b[2J",
+            "a\x85b",
+            "\u200b",
+            "\ufeff扬州",
+            "²",
+            "a\r\nb",
+        ]
     ),
 )
 values = st.one_of(

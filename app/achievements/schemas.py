@@ -11,7 +11,7 @@ from app.achievements.models import AchievementKind, Maturity
 from app.schemas import Id, InputModel, PatchModel, TermList, Text
 
 Title = Annotated[str, Text(200)]
-Abstract = Annotated[str, Text(8000, min_length=0)]
+Abstract = Annotated[str, Text(8000, min_length=0, multiline=True)]
 Year = Annotated[int, Field(ge=1949, le=2100)]
 
 

@@ -17,8 +17,8 @@ from app.agreements.models import (
 )
 from app.schemas import MAX_INT, InputModel, PatchModel, Text
 
-LongText = Annotated[str, Text(5000, min_length=0)]
-Reason = Annotated[str, Text(1000)]
+LongText = Annotated[str, Text(5000, min_length=0, multiline=True)]
+Reason = Annotated[str, Text(1000, multiline=True)]
 Version = Annotated[int, Field(ge=1, le=MAX_INT, description="读取时的版本号（乐观锁）")]
 Yuan = Annotated[int, Field(ge=0, le=MAX_INT, description="金额（元）")]
 

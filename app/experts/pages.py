@@ -23,7 +23,7 @@ from app.experts.schemas import ExpertUpdate
 from app.pagination import PageParams
 from app.proposals import service as proposal_service
 from app.proposals.router import IndexDep
-from app.routing import IdPath
+from app.routing import BlankIsNone, IdPath, PageTermQuery, PageTextQuery
 from app.web.deps import CsrfChecked, ExpertPage, OptionalPageActor
 from app.web.forms import domain_errors, form_values, parse_form
 from app.web.templating import render
@@ -37,16 +37,14 @@ async def directory(
     session: SessionDep,
     actor: OptionalPageActor,
     index: IndexDep,
-    q: str = "",
-    district: str = "",
-    discipline: str = "",
-    cohort: Annotated[str, Query(max_length=4)] = "",
+    q: PageTextQuery = "",
+    district: PageTermQuery = "",
+    discipline: PageTermQuery = "",
+    cohort: Annotated[int | None, Query(ge=1, le=100), BlankIsNone] = None,
 ) -> Response:
     """The directory, filtered by seconded district, discipline and cohort; a search ranks experts by the
     matcher (traditional-character queries work)."""
-    query, district, discipline = q.strip()[:100], district.strip()[:50], discipline.strip()[:50]
-    # an empty box of a GET form arrives as "": it means "any", not a bad number
-    cohort_number = int(cohort) if cohort.strip().isdigit() else None
+    query, cohort_number = q, cohort
     filters = {"q": query, "district": district, "discipline": discipline, "cohort": cohort_number}
     if query:
         hits = await proposal_service.search_experts(
@@ -88,17 +86,14 @@ async def library(
     request: Request,
     session: SessionDep,
     actor: OptionalPageActor,
-    q: str = "",
-    kind: Annotated[str, Query(max_length=30)] = "",
-    maturity: Annotated[str, Query(max_length=30)] = "",
+    q: PageTextQuery = "",
+    kind: Annotated[AchievementKind | None, Query(), BlankIsNone] = None,
+    maturity: Annotated[Maturity | None, Query(), BlankIsNone] = None,
 ) -> Response:
     """The achievement library (成果库), filtered by kind and maturity; every word of the search must
     appear (after normalisation, so traditional characters find simplified text)."""
-    query = q.strip()[:100]
+    query, kind_filter, maturity_filter = q, kind, maturity
     words = achievement_service.search_words(query) if query else ()
-    # "" (the select's 全部) or an unknown value means "any"
-    kind_filter = next((k for k in AchievementKind if k.value == kind), None)
-    maturity_filter = next((m for m in Maturity if m.value == maturity), None)
     window = await achievement_service.list_achievements(
         session,
         AchievementFilters(q=query or None, kind=kind_filter, maturity=maturity_filter),

@@ -11,7 +11,7 @@ from app.schemas import InputModel, PatchModel, ShortText, TermList, Text
 
 Name = Annotated[str, Text(50)]
 Org = Annotated[str, Text(100)]
-Bio = Annotated[str, Text(4000, min_length=0)]
+Bio = Annotated[str, Text(4000, min_length=0, multiline=True)]
 CohortNumber = Annotated[int, Field(ge=1, le=100, description="第几批，例如 13 表示第十三批")]
 CohortYear = Annotated[int, Field(ge=1990, le=2100)]
 Capacity = Annotated[int, Field(ge=0, le=50, description="同时执行中的协议上限")]

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
 
 from app.accounts.security import Actor
 from app.db import SessionDep
 from app.errors import DomainError
 from app.marketplace import service as marketplace_service
+from app.marketplace.schemas import DeclineInvitation, InviteExpert, ReleaseTaking, TakeOrder
 from app.problems import known_problems
 from app.proposals.reasons import FACTOR_LABELS
 from app.proposals.router import IndexDep
-from app.routing import IdPath
+from app.routing import IdForm, IdPath
 from app.web.deps import CsrfChecked, PageActor
+from app.web.forms import form_values, parse_form
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-Reason = Annotated[str, Form(max_length=500)]
+M = TypeVar("M", bound=BaseModel)
 
 
 async def _order_page(
@@ -109,63 +112,68 @@ async def close(order_id: IdPath, request: Request, session: SessionDep, actor: 
     )
 
 
+async def _form(request: Request, model: type[M], *, blank: str = "") -> tuple[M | None, str]:
+    """The submitted form validated with the API's model (only its fields: the page's forms also carry
+    the CSRF token and the order to come back to); on failure, one Chinese line naming the fields, or
+    ``blank`` when the reason was left empty (the common mistake, said in plain words)."""
+    values = form_values(await request.form())
+    data, errors = parse_form(model, {k: v for k, v in values.items() if k in model.model_fields})
+    if data is None and blank and not values.get("reason"):
+        return None, blank
+    return data, errors.get("__all__", "")
+
+
 @router.post("/orders/{order_id}/take", dependencies=[CsrfChecked])
-async def take(
-    order_id: IdPath, request: Request, session: SessionDep, actor: PageActor, note: Reason = ""
-) -> Response:
+async def take(order_id: IdPath, request: Request, session: SessionDep, actor: PageActor) -> Response:
     """接单."""
+    data, error = await _form(request, TakeOrder)
+    if data is None:
+        return await _order_page(request, session, actor, order_id, error=error, status=422)
     return await _act(
         request, session, actor, order_id,
-        lambda: marketplace_service.take_order(session, actor, order_id, note.strip()), "taken",
+        lambda: marketplace_service.take_order(session, actor, order_id, data.note), "taken",
     )  # fmt: skip
 
 
 @router.post("/orders/{order_id}/invite", dependencies=[CsrfChecked])
-async def invite(
-    order_id: IdPath,
-    request: Request,
-    session: SessionDep,
-    actor: PageActor,
-    expert_id: Annotated[int, Form(ge=1)],
-) -> Response:
+async def invite(order_id: IdPath, request: Request, session: SessionDep, actor: PageActor) -> Response:
     """邀请专家."""
+    data, error = await _form(request, InviteExpert)
+    if data is None:
+        return await _order_page(request, session, actor, order_id, error=error, status=422)
     return await _act(
         request, session, actor, order_id,
-        lambda: marketplace_service.invite_expert(session, actor, order_id, expert_id), "invited",
+        lambda: marketplace_service.invite_expert(session, actor, order_id, data.expert_id), "invited",
     )  # fmt: skip
 
 
 @router.post("/orders/{order_id}/accept", dependencies=[CsrfChecked])
-async def accept(
-    order_id: IdPath, request: Request, session: SessionDep, actor: PageActor, note: Reason = ""
-) -> Response:
+async def accept(order_id: IdPath, request: Request, session: SessionDep, actor: PageActor) -> Response:
     """接受邀请."""
+    data, error = await _form(request, TakeOrder)
+    if data is None:
+        return await _order_page(request, session, actor, order_id, error=error, status=422)
     return await _act(
         request, session, actor, order_id,
-        lambda: marketplace_service.accept_invitation(session, actor, order_id, note.strip()), "taken",
+        lambda: marketplace_service.accept_invitation(session, actor, order_id, data.note), "taken",
     )  # fmt: skip
 
 
 @router.post("/orders/{order_id}/decline", dependencies=[CsrfChecked])
-async def decline(
-    order_id: IdPath, request: Request, session: SessionDep, actor: PageActor, reason: Reason = ""
-) -> Response:
+async def decline(order_id: IdPath, request: Request, session: SessionDep, actor: PageActor) -> Response:
     """谢绝邀请（须说明原因）."""
-    if not reason.strip():
-        return await _order_page(request, session, actor, order_id, error="请填写谢绝原因。", status=422)
+    data, error = await _form(request, DeclineInvitation, blank="请填写谢绝原因。")
+    if data is None:
+        return await _order_page(request, session, actor, order_id, error=error, status=422)
     return await _act(
         request, session, actor, order_id,
-        lambda: marketplace_service.decline_invitation(session, actor, order_id, reason.strip()), "declined",
+        lambda: marketplace_service.decline_invitation(session, actor, order_id, data.reason), "declined",
     )  # fmt: skip
 
 
 @router.post("/takings/{taking_id}/confirm", dependencies=[CsrfChecked])
 async def confirm(
-    taking_id: IdPath,
-    request: Request,
-    session: SessionDep,
-    actor: PageActor,
-    order_id: Annotated[int, Form(ge=1)],
+    taking_id: IdPath, request: Request, session: SessionDep, actor: PageActor, order_id: IdForm
 ) -> Response:
     """确认接单专家 → the new agreement's page."""
     return await _act(
@@ -176,17 +184,13 @@ async def confirm(
 
 @router.post("/takings/{taking_id}/release", dependencies=[CsrfChecked])
 async def release(
-    taking_id: IdPath,
-    request: Request,
-    session: SessionDep,
-    actor: PageActor,
-    order_id: Annotated[int, Form(ge=1)],
-    reason: Reason = "",
+    taking_id: IdPath, request: Request, session: SessionDep, actor: PageActor, order_id: IdForm
 ) -> Response:
     """释放接单名额（须说明原因）."""
-    if not reason.strip():
-        return await _order_page(request, session, actor, order_id, error="请填写释放原因。", status=422)
+    data, error = await _form(request, ReleaseTaking, blank="请填写释放原因。")
+    if data is None:
+        return await _order_page(request, session, actor, order_id, error=error, status=422)
     return await _act(
         request, session, actor, order_id,
-        lambda: marketplace_service.release_taking(session, actor, taking_id, reason.strip()), "released",
+        lambda: marketplace_service.release_taking(session, actor, taking_id, data.reason), "released",
     )  # fmt: skip

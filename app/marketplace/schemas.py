@@ -11,8 +11,8 @@ from app.orders.models import TakingSource, TakingStatus
 from app.proposals.models import ProposalStatus
 from app.schemas import Id, InputModel, Text
 
-Note = Annotated[str, Text(500, min_length=0)]
-Reason = Annotated[str, Text(500)]
+Note = Annotated[str, Text(500, min_length=0, multiline=True)]
+Reason = Annotated[str, Text(500, multiline=True)]
 
 
 class TakeOrder(InputModel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.db import SessionDep
@@ -16,6 +18,7 @@ from app.pagination import PageParams
 from app.proposals import service as proposal_service
 from app.proposals.reasons import FACTOR_LABELS
 from app.proposals.router import IndexDep
+from app.routing import BlankIsNone, PageTermQuery, PageTextQuery
 from app.studios import service as studio_service
 from app.studios.repository import StudioFilters
 from app.web.deps import CsrfChecked, EnterprisePage, PageActor
@@ -102,7 +105,10 @@ async def preview(request: Request, session: SessionDep, actor: EnterprisePage, 
 
 @router.get("/my/orders")
 async def my_orders(
-    request: Request, session: SessionDep, actor: EnterprisePage, status: OrderStatus | None = None
+    request: Request,
+    session: SessionDep,
+    actor: EnterprisePage,
+    status: Annotated[OrderStatus | None, Query(), BlankIsNone] = None,
 ) -> Response:
     """The enterprise's orders, by status."""
     filters = OrderFilters(status=status, enterprise_id=None if actor.is_admin else actor.enterprise_id)
@@ -123,16 +129,13 @@ async def order_hall(
     request: Request,
     session: SessionDep,
     actor: PageActor,
-    q: str | None = None,
-    field: str | None = None,
-    district: str | None = None,
+    q: PageTextQuery = "",
+    field: PageTermQuery = "",
+    district: PageTermQuery = "",
 ) -> Response:
     """Published orders anyone logged in may browse and experts may take (需求大厅)."""
     filters = OrderFilters(
-        status=OrderStatus.PUBLISHED,
-        q=(q or "").strip()[:100] or None,
-        field=(field or "").strip()[:50] or None,
-        district=(district or "").strip()[:50] or None,
+        status=OrderStatus.PUBLISHED, q=q or None, field=field or None, district=district or None
     )
     window = await order_service.list_orders(
         session, actor, filters, PageParams(page=1, page_size=100), "-published_at"
@@ -141,8 +144,8 @@ async def order_hall(
         "orders": window.items,
         "total": window.total_label,
         "more": window.has_more,
-        "q": q or "",
-        "field": field or "",
-        "district": district or "",
+        "q": q,
+        "field": field,
+        "district": district,
     }
     return render(request, "orders/hall.html", context)

@@ -11,7 +11,7 @@ from app.orders.models import NeedKind, OrderStatus
 from app.schemas import MAX_INT, Id, InputModel, PatchModel, TermList, Text
 
 Title = Annotated[str, Text(200)]
-Description = Annotated[str, Text(8000)]
+Description = Annotated[str, Text(8000, multiline=True)]
 Yuan = Annotated[int, Field(ge=0, le=MAX_INT, description="金额（元）")]
 Slots = Annotated[int, Field(ge=1, le=20, description="可接单专家人数")]
 

@@ -7,6 +7,7 @@ a refused step shows the service's Chinese message on the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
+_DIGITS = re.compile(r"[0-9]{1,10}")
 # the reviewer select lists experts by name; beyond this many, the page says the list is cut short
 EXPERT_CHOICES = 1000
 
@@ -196,7 +198,8 @@ async def assign_reviewer(
 async def decide_funding(request: Request, year: YearPath, session: SessionDep, actor: AdminPage) -> Response:
     """资助决定 for one ranked project (the form of its row)."""
     raw = (await request.form()).get("agreement_id")
-    form = f"funding-{raw}" if isinstance(raw, str) and raw.strip().isdigit() else "funding"
+    # ASCII digits only: str.isdigit() also says yes to "²", which names no form on the page
+    form = f"funding-{raw.strip()}" if isinstance(raw, str) and _DIGITS.fullmatch(raw.strip()) else "funding"
 
     async def run(data: FundingItem) -> str:
         await project_service.decide_funding(session, actor, year, [data])

@@ -34,7 +34,7 @@ class ReviewScores(InputModel):
     technical_score: Score
     difficulty_score: Score
     benefit_score: Score
-    comment: Annotated[str, Text(2000, min_length=0)] = ""
+    comment: Annotated[str, Text(2000, min_length=0, multiline=True)] = ""
 
 
 class FundingItem(InputModel):
@@ -43,7 +43,7 @@ class FundingItem(InputModel):
     agreement_id: Id
     decision: FundingDecision
     amount: Annotated[int, Field(ge=0, le=MAX_INT)] | None = None
-    note: Annotated[str, Text(1000, min_length=0)] = ""
+    note: Annotated[str, Text(1000, min_length=0, multiline=True)] = ""
 
 
 class FundingDecisions(InputModel):

@@ -16,7 +16,7 @@ from app.config import StarRatingPolicy
 from app.db import SessionDep
 from app.errors import DomainError
 from app.pagination import PageParams
-from app.routing import IdPath
+from app.routing import IdPath, PageTextQuery
 from app.studios import assessments as assessment_service
 from app.studios import service as studio_service
 from app.studios.repository import StudioFilters
@@ -36,11 +36,11 @@ async def studios_page(
     request: Request,
     session: SessionDep,
     actor: AdminPage,
-    q: str = "",
+    q: PageTextQuery = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
     """Every studio with its stars, score, assessment date and status; searchable by name."""
-    query = q.strip()[:100]
+    query = q
     studios, total = await studio_service.list_studios(
         session, StudioFilters(q=query or None), PageParams(page=page, page_size=PAGE_SIZE), "name"
     )

@@ -13,7 +13,7 @@ from app.schemas import Id, InputModel, PatchModel, ShortText, TermList, Text
 from app.studios.models import AssessmentKind, StudioKind, StudioStatus
 
 Name = Annotated[str, Text(200)]
-Description = Annotated[str, Text(4000, min_length=0)]
+Description = Annotated[str, Text(4000, min_length=0, multiline=True)]
 MembersCount = Annotated[int, Field(ge=0, le=100_000)]
 StarRating = Annotated[int, Field(ge=0, le=3)]
 StarScore = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
@@ -138,8 +138,8 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Note = Annotated[str, Text(4000, min_length=0)]
-Reason = Annotated[str, Text(4000, min_length=0), AfterValidator(_not_blank)]
+Note = Annotated[str, Text(4000, min_length=0, multiline=True)]
+Reason = Annotated[str, Text(4000, min_length=0, multiline=True), AfterValidator(_not_blank)]
 
 
 class AssessmentCreate(InputModel):

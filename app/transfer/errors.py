@@ -27,6 +27,43 @@ class UploadTooLarge(DomainError):
         super().__init__(f"上传的文件超过了 {_size(limit_bytes)} 的上限，请把数据拆分成几个文件分批导入。")
 
 
+# what each import limit (``Settings.imports``) is called in a refusal, and how its value reads
+_LIMITS = {
+    "max_unpacked_bytes": ("解压后的总大小", _size),
+    "max_part_bytes": ("单个工作表或共享字符串表解压后的大小", _size),
+    "max_shared_strings": ("不重复的文字（共享字符串）个数", lambda n: f"{n} 个"),
+    "max_cells": ("单元格总数（含带格式的空单元格）", lambda n: f"{n} 个"),
+    "max_string_chars": ("单个单元格的文字长度", lambda n: f"{n} 个字符"),
+}
+
+
+class ImportLimitExceeded(DomainError):
+    """The workbook holds more than an import limit allows (``Settings.imports``); found before parsing."""
+
+    code, status, title = "import_limit_exceeded", 413, "导入文件内容超过上限"
+
+    def __init__(self, limit: str, value: int) -> None:
+        name, shown = _LIMITS[limit]
+        super().__init__(
+            f"文件的{name}超过了 {shown(value)} 的上限（设置项 imports.{limit}），未作处理。"
+            "请删除多余的工作表、空白但带格式的行列和过长的文字，或把数据拆分成几个文件分批导入。",
+            extensions={"limit": f"imports.{limit}", "limit_value": value},
+        )
+
+
+class ImportBusy(DomainError):
+    """Another import is running in this process: one at a time, so a worker is never tied up by several."""
+
+    code, status, title = "import_busy", 429, "另一个导入正在进行"
+    retry_after = 10
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"服务器正在处理另一个导入文件，请约 {self.retry_after} 秒后重新上传。",
+            headers={"Retry-After": str(self.retry_after)},
+        )
+
+
 class UploadMissing(DomainError):
     """The request carries no file in the ``file`` field of a multipart form."""
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.db import SessionDep
 from app.errors import DomainError
 from app.transfer import service as transfer_service
-from app.transfer.router import read_bounded_upload
+from app.transfer.router import import_gate, import_limits, read_bounded_upload
 from app.transfer.schemas import EXPORT_LAYOUTS, IMPORT_LAYOUTS, TEMPLATE_FILENAMES, ExportKind, ImportKind
 from app.transfer.service import Upload
 from app.transfer.xlsx import MAX_DATA_ROWS
@@ -70,7 +70,9 @@ async def upload_sheet(request: Request, kind: ImportKind, session: SessionDep, 
     """Import an uploaded sheet (all rows or none); a refused file shows its row report on the page."""
     try:
         upload = await read_page_upload(request)
-        result = await transfer_service.import_sheet(session, actor, kind, upload)
+        result = await transfer_service.import_sheet(
+            session, actor, kind, upload, limits=import_limits(request), gate=import_gate(request)
+        )
     except CsrfFailed:
         raise
     except DomainError as problem:

@@ -11,13 +11,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive
 
 from app.accounts.deps import ActorDep
-from app.config import Settings
+from app.config import ImportLimits, Settings
 from app.db import SessionDep
 from app.routing import XLSX_MEDIA_TYPE, xlsx_download
 from app.transfer import service as transfer_service
 from app.transfer.errors import UploadMalformed, UploadMissing, UploadTooLarge
 from app.transfer.schemas import ExportKind, ImportKind, ImportResult
-from app.transfer.service import Upload
+from app.transfer.service import ImportGate, Upload
 
 router = APIRouter(prefix="/admin", tags=["批量导入导出（管理员）"])
 
@@ -61,7 +61,8 @@ async def read_bounded_upload(
     limit = settings.max_upload_bytes
     body_limit = limit + MULTIPART_ALLOWANCE
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > body_limit:
+    # isascii too: str.isdigit() accepts "²" (a Latin-1 header byte), which int() refuses
+    if declared.isascii() and declared.isdigit() and int(declared) > body_limit:
         raise UploadTooLarge(limit)
     bounded = Request(request.scope, receive=_bounded(request.receive, body_limit, limit))
     try:
@@ -151,10 +152,26 @@ async def download_template(kind: ImportKind, actor: ActorDep) -> Response:
     openapi_extra=_UPLOAD_BODY,
 )
 async def import_sheet(
-    kind: ImportKind, session: SessionDep, actor: ActorDep, upload: UploadDep
+    request: Request, kind: ImportKind, session: SessionDep, actor: ActorDep, upload: UploadDep
 ) -> ImportResult:
     """Import experts (科技镇长团名单), studios or enterprises from a filled-in template: all rows or none."""
-    return await transfer_service.import_sheet(session, actor, kind, upload)
+    return await transfer_service.import_sheet(
+        session, actor, kind, upload, limits=import_limits(request), gate=import_gate(request)
+    )
+
+
+def import_limits(request: Request) -> ImportLimits:
+    """The import limits of this app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings.imports
+
+
+def import_gate(request: Request) -> ImportGate:
+    """The process's one import gate (made on first use: nothing awaits between the check and the set)."""
+    gate: ImportGate | None = getattr(request.app.state, "import_gate", None)
+    if gate is None:
+        gate = request.app.state.import_gate = ImportGate(import_limits(request).busy_wait_seconds)
+    return gate
 
 
 @router.get(

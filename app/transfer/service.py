@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.security import Actor
 from app.agreements.models import Agreement
+from app.config import ImportLimits
 from app.enterprises import service as enterprise_service
 from app.enterprises import uscc
 from app.enterprises.schemas import EnterpriseCreate
@@ -35,7 +37,7 @@ from app.orders.models import Order
 from app.studios import service as studio_service
 from app.studios.schemas import StudioCreate
 from app.transfer import xlsx
-from app.transfer.errors import RowsInvalid
+from app.transfer.errors import ImportBusy, RowsInvalid
 from app.transfer.repository import TransferRepository
 from app.transfer.schemas import (
     EXPORT_LAYOUTS,
@@ -89,23 +91,80 @@ def import_template(actor: Actor, kind: ImportKind) -> XlsxFile:
     return XlsxFile(TEMPLATE_FILENAMES[kind], f"{kind.value}-template.xlsx", content)
 
 
-async def import_sheet(session: AsyncSession, actor: Actor, kind: ImportKind, upload: Upload) -> ImportResult:
-    """Import every row of an uploaded sheet, or none.
+class ImportGate:
+    """One import at a time in this process: parsing a workbook and writing thousands of rows is heavy,
+    and several at once would tie up the worker (its threads, its memory, its database connections).
+
+    A second import waits up to ``wait_seconds`` for the running one, then is refused with 429
+    ``import_busy`` and ``Retry-After``. Every worker process has its own gate.
+
+    Args:
+        wait_seconds: how long a second import waits before it is refused.
+    """
+
+    def __init__(self, wait_seconds: float) -> None:
+        self.wait_seconds = wait_seconds
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold the gate for one import.
+
+        Raises:
+            ImportBusy: another import still held it after ``wait_seconds``.
+        """
+        if not self._lock.locked():
+            await self._lock.acquire()  # free: taken at once, without suspending
+        else:
+            try:
+                await asyncio.wait_for(self._lock.acquire(), timeout=self.wait_seconds)
+            except TimeoutError:
+                raise ImportBusy() from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+
+async def import_sheet(
+    session: AsyncSession,
+    actor: Actor,
+    kind: ImportKind,
+    upload: Upload,
+    *,
+    limits: ImportLimits | None = None,
+    gate: ImportGate | None = None,
+) -> ImportResult:
+    """Import every row of an uploaded sheet, or none; one import at a time through ``gate``.
 
     Args:
         session: the request session; the import commits it once, at the end.
         actor: an administrator.
         kind: what the sheet holds.
         upload: the uploaded file.
+        limits: what the workbook may hold (checked before it is parsed); the defaults when omitted.
+        gate: the process's import gate (none: no queueing, as in scripts and tests of the rows).
 
     Raises:
         Forbidden: the caller is not an administrator.
+        ImportBusy: another import is running in this process.
+        ImportLimitExceeded: the workbook holds more than a limit allows.
         FileNotXlsx / FileUnreadable / HeadersInvalid / SheetEmpty / TooManyRows: the file as a whole.
         RowsInvalid: rows that break the schema or a rule, each with row number, column and reason.
     """
     require_admin(actor)
+    if gate is None:
+        return await _import(session, actor, kind, upload, limits or ImportLimits())
+    async with gate.turn():
+        return await _import(session, actor, kind, upload, limits or ImportLimits())
+
+
+async def _import(
+    session: AsyncSession, actor: Actor, kind: ImportKind, upload: Upload, limits: ImportLimits
+) -> ImportResult:
     layout = IMPORT_LAYOUTS[kind]
-    sheet = await asyncio.to_thread(xlsx.read_sheet, upload.filename, upload.content, layout)
+    # CPU work off the event loop: the other requests of this worker keep being served meanwhile
+    sheet = await asyncio.to_thread(xlsx.read_sheet, upload.filename, upload.content, layout, limits)
     report = _Report(sheet, {c.field: c.header for c in layout.columns})
     importer = _IMPORTERS[kind]
     rows = await importer.prepare(session, sheet, report)

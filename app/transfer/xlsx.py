@@ -17,7 +17,8 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import PurePath
-from typing import Any
+from typing import IO, Any
+from xml.parsers import expat
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -30,17 +31,23 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.clock import CHINA_TZ
+from app.config import ImportLimits
 from app.errors import DomainError
 from app.labels import label
-from app.transfer.errors import FileNotXlsx, FileUnreadable, HeadersInvalid, SheetEmpty, TooManyRows
+from app.transfer.errors import (
+    FileNotXlsx,
+    FileUnreadable,
+    HeadersInvalid,
+    ImportLimitExceeded,
+    SheetEmpty,
+    TooManyRows,
+)
 
 # one import writes at most this many records; more belong in several files
 MAX_DATA_ROWS = 5000
 # rows scanned, blank ones included (a sheet can declare a million formatted but empty rows)
 MAX_SHEET_ROWS = 50_000
 MAX_COLUMNS = 100
-# what the workbook's parts may unpack to: a few MB of XLSX is tens of MB of XML, a zip bomb is far more
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 NOTES_SHEET_TITLE = "填写说明"
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -157,20 +164,29 @@ class _CellError(ValueError):
 # --- reading an upload -------------------------------------------------------------------------------
 
 
-def read_sheet(filename: str | None, content: bytes, layout: ImportLayout) -> ParsedSheet:
-    """Read an uploaded workbook against ``layout``.
+def read_sheet(
+    filename: str | None, content: bytes, layout: ImportLayout, limits: ImportLimits | None = None
+) -> ParsedSheet:
+    """Read an uploaded workbook against ``layout``, within ``limits``.
+
+    The limits are checked before openpyxl parses anything: the sizes on the zip's directory (which
+    also bound what unpacking can produce: a part that unpacks to more than it declares fails its
+    CRC), then a streaming count of the XML (shared strings, cells, the longest text) that stops at
+    the first limit passed and never holds more than a chunk of it. openpyxl then reads the sheet in
+    its read-only (streaming) mode.
 
     The first row is the header, matched to the template's columns by name (order does not matter,
     optional columns may be left out). A row identical to the template's example row is skipped.
 
     Raises:
         FileNotXlsx: the name or the content is not an XLSX workbook.
-        FileUnreadable: the workbook is damaged, encrypted or unpacks to too much data.
+        FileUnreadable: the workbook is damaged, encrypted or declares a DTD.
+        ImportLimitExceeded: the workbook holds more than a limit allows.
         HeadersInvalid: required columns are missing, or columns are unknown or repeated.
         SheetEmpty: no header row, or no data row.
         TooManyRows: more than ``MAX_DATA_ROWS`` rows of data.
     """
-    _check_container(filename, content)
+    _check_container(filename, content, limits or ImportLimits())
     try:
         with warnings.catch_warnings():
             # openpyxl warns about features it drops (extensions, default styles); they do not matter here
@@ -188,7 +204,7 @@ def read_sheet(filename: str | None, content: bytes, layout: ImportLayout) -> Pa
         workbook.close()
 
 
-def _check_container(filename: str | None, content: bytes) -> None:
+def _check_container(filename: str | None, content: bytes, limits: ImportLimits) -> None:
     suffix = PurePath(filename).suffix.lower() if filename else ""
     if content.startswith(_OLE_MAGIC) or suffix == ".xls":
         raise FileNotXlsx(
@@ -205,14 +221,73 @@ def _check_container(filename: str | None, content: bytes) -> None:
         raise FileNotXlsx("文件内容不是 Excel 工作簿（.xlsx），请下载导入模板，在模板中填写后上传。")
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+            if "xl/workbook.xml" not in set(archive.namelist()):
+                raise FileNotXlsx("文件是压缩包或其他 Office 文档（如 Word），不是 Excel 工作簿（.xlsx）。")
+            _check_limits(archive, limits)
+    except (zipfile.BadZipFile, ValueError, OSError, expat.ExpatError) as exc:
         raise FileUnreadable("文件已损坏，无法打开。请用 Excel 打开确认后另存为 .xlsx 再上传。") from exc
-    if "xl/workbook.xml" not in names:
-        raise FileNotXlsx("文件是压缩包或其他 Office 文档（如 Word），不是 Excel 工作簿（.xlsx）。")
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise FileUnreadable("文件解压后的内容过大，请删除多余的工作表、图片或格式后重新上传。")
+
+
+def _check_limits(archive: zipfile.ZipFile, limits: ImportLimits) -> None:
+    """Refuse a workbook over a limit, from the zip's directory first, then by one streaming pass."""
+    parts = archive.infolist()
+    # declared sizes bind: zipfile stops at the declared size and checks the CRC there
+    if sum(info.file_size for info in parts) > limits.max_unpacked_bytes:
+        raise ImportLimitExceeded("max_unpacked_bytes", limits.max_unpacked_bytes)
+    # every XML part, whatever its name: the workbook's relationships, not the name, say which part
+    # openpyxl reads as the shared strings or a sheet
+    xml_parts = [info for info in parts if info.filename.endswith((".xml", ".rels"))]
+    if any(info.file_size > limits.max_part_bytes for info in xml_parts):
+        raise ImportLimitExceeded("max_part_bytes", limits.max_part_bytes)
+    counter = _XmlCounter(limits)
+    for info in xml_parts:
+        with archive.open(info) as stream:
+            counter.scan(stream)
+
+
+class _XmlCounter:
+    """Counts shared strings (``<si>``), cells (``<c>``) and the length of each one's text while expat
+    streams a part in chunks, and stops at the first limit passed. A DTD is refused outright: no
+    workbook needs one, and it is how entity expansion and external entities get in."""
+
+    _CHUNK = 64 * 1024
+
+    def __init__(self, limits: ImportLimits) -> None:
+        self.limits = limits
+        self.strings = 0
+        self.cells = 0
+        self.chars = 0
+
+    def scan(self, stream: IO[bytes]) -> None:
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.StartElementHandler = self._start
+        parser.CharacterDataHandler = self._text
+        parser.StartDoctypeDeclHandler = self._doctype
+        while chunk := stream.read(self._CHUNK):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+
+    def _start(self, name: str, attributes: object) -> None:
+        local = name.rpartition(" ")[2]
+        if local == "si":
+            self.strings += 1
+            self.chars = 0
+            if self.strings > self.limits.max_shared_strings:
+                raise ImportLimitExceeded("max_shared_strings", self.limits.max_shared_strings)
+        elif local == "c":
+            self.cells += 1
+            self.chars = 0
+            if self.cells > self.limits.max_cells:
+                raise ImportLimitExceeded("max_cells", self.limits.max_cells)
+
+    def _text(self, data: str) -> None:
+        # the text of one shared string (all its runs) or one cell, delivered in pieces
+        self.chars += len(data)
+        if self.chars > self.limits.max_string_chars:
+            raise ImportLimitExceeded("max_string_chars", self.limits.max_string_chars)
+
+    def _doctype(self, *args: object) -> None:
+        raise FileUnreadable("文件中含有不允许的 XML 文档类型声明（DTD），请用 Excel 另存为 .xlsx 后再上传。")
 
 
 def _data_sheet(worksheets: Sequence[Any], layout: ImportLayout) -> ReadOnlyWorksheet:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from app.errors import DomainError, validation_problems
+from app.labels import field_label
 
 M = TypeVar("M", bound=BaseModel)
 _LIST_SEPARATORS = re.compile(r"[,，、;；\n]+")
@@ -68,12 +69,24 @@ def form_values(
 
 
 def parse_form(model: type[M], values: Mapping[str, Any]) -> tuple[M | None, dict[str, str]]:
-    """Validate ``values`` with ``model``; on failure, a Chinese message per field."""
+    """Validate ``values`` with ``model``; on failure, a Chinese message per field, and all of them under
+    ``__all__``, which every form shows at its top: a field the form does not show (a hidden version, a
+    field only the API sends) still gets its message seen."""
     try:
         return model.model_validate(dict(values)), {}
     except ValidationError as invalid:
         problems = validation_problems(invalid.errors())
-        return None, {p["field"].split(".")[0]: p["message"] for p in problems}
+        errors = {p["field"].split(".")[0]: p["message"] for p in problems}
+        return None, errors | {"__all__": f"提交的内容有误：{error_summary(errors)}"}
+
+
+def error_summary(errors: Mapping[str, str]) -> str:
+    """Field messages as one Chinese line (``用户名：不能包含控制字符…``), for a page that shows a form's
+    errors in one place rather than next to each field."""
+    return "；".join(
+        message if field == "__all__" else f"{field_label(field)}：{message}"
+        for field, message in errors.items()
+    )
 
 
 def domain_errors(problem: DomainError) -> dict[str, str]:
