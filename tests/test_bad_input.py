@@ -400,6 +400,7 @@ STUDIO = (("studio_id", "studio_id"),)
 PAGE_CASES = (
     PageCase("GET", "/", "visitor"),
     PageCase("GET", "/login", "visitor", ("next",)),
+    PageCase("GET", "/docs", "visitor"),
     PageCase("GET", "/experts", "visitor", ("q", "district", "discipline", "cohort")),
     PageCase("GET", "/experts/{expert_id}", "visitor", ids=(("expert_id", "expert_id"),)),
     PageCase("GET", "/achievements", "visitor", ("q", "kind", "maturity")),
