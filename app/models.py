@@ -1,6 +1,6 @@
 """Imports every domain's ORM models so that one metadata holds all tables (for Alembic and mappers)."""
 
-from app.accounts.models import User, UserRole
+from app.accounts.models import LoginAttempt, SessionEnd, User, UserRole, UserSession
 from app.achievements.models import Achievement, AchievementKind, Maturity
 from app.agreements.models import (
     Agreement,
@@ -59,6 +59,7 @@ __all__ = [
     "Expert",
     "FundingDecision",
     "IdempotencyRecord",
+    "LoginAttempt",
     "MatcherBuild",
     "MatcherBuildChunk",
     "MatcherBuildStatus",
@@ -79,6 +80,7 @@ __all__ = [
     "ProposalStatus",
     "ReviewRound",
     "ReviewRoundStatus",
+    "SessionEnd",
     "Studio",
     "StudioAssessment",
     "StudioKind",
@@ -89,4 +91,5 @@ __all__ = [
     "TrainingKind",
     "User",
     "UserRole",
+    "UserSession",
 ]

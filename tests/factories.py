@@ -6,12 +6,13 @@ import itertools
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import object_session
 
-from app.accounts.models import User, UserRole
-from app.accounts.security import TokenSigner, hash_password
+from app.accounts.models import User, UserRole, UserSession
+from app.accounts.security import SessionTokens, hash_password, username_key
 from app.achievements.models import Achievement, AchievementKind, Maturity
-from app.clock import local_today
+from app.clock import local_today, utcnow
 from app.enterprises import uscc
 from app.enterprises.models import Enterprise
 from app.experts.models import Expert
@@ -163,10 +164,45 @@ async def make_user(
         "expert_id": expert.id if role is UserRole.EXPERT and expert else None,
     }
     values.update(overrides)
+    values.setdefault("username_key", username_key(values["username"]))
     user: User = await _save(session, User(**values))
     return user
 
 
-def bearer(user: User, secret: str) -> dict[str, str]:
-    """Authorization header for ``user`` signed with the app's secret."""
-    return {"Authorization": f"Bearer {TokenSigner(secret, 3600).issue(user)}"}
+def login_session(user: User, secret: str, **overrides: Any) -> tuple[UserSession, str]:
+    """A new login session of ``user`` (valid for an hour) and its token, for an app with ``secret``."""
+    token, token_hash = SessionTokens(secret).new()
+    now = utcnow()
+    values: dict[str, Any] = {
+        "user_id": user.id,
+        "token_hash": token_hash,
+        "created_at": now,
+        "last_seen_at": now,
+        "expires_at": now + timedelta(hours=1),
+    }
+    values.update(overrides)
+    return UserSession(**values), token
+
+
+def bearer(user: User, secret: str, session: AsyncSession | None = None) -> dict[str, str]:
+    """Authorization header of a new login session of ``user`` for an app with ``secret``.
+
+    The session row is added to ``session`` (by default the one ``user`` was loaded in) and written by
+    its next flush, which the app's first query does when it shares the test's session. Where the
+    app has its own database sessions, use ``committed_bearer``.
+    """
+    target = session.sync_session if session is not None else object_session(user)
+    if target is None:
+        raise ValueError("the user is detached: pass a session, or use committed_bearer")
+    row, token = login_session(user, secret)
+    target.add(row)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def committed_bearer(engine: AsyncEngine, user: User, secret: str) -> dict[str, str]:
+    """Authorization header of a new login session of ``user``, committed so any app process sees it."""
+    async with AsyncSession(engine) as session:
+        row, token = login_session(user, secret)
+        session.add(row)
+        await session.commit()
+    return {"Authorization": f"Bearer {token}"}
