@@ -8,6 +8,8 @@ words people here are likely to build passwords from, which zxcvbn's English lis
 
 from __future__ import annotations
 
+import unicodedata
+
 from zxcvbn import zxcvbn
 
 from app.accounts.security import username_key
@@ -37,7 +39,9 @@ def password_problem(password: str, *, username: str, display_name: str = "") ->
     if username and username_key(password) == username_key(username):
         return "密码不能与用户名相同。"
     hints = [username, display_name, *CONTEXT_WORDS]
-    result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[h for h in hints if h])
+    # judged in NFKC: full-width `ＬＩ．ＭＩＮＧ２０２４` is as guessable as `LI.MING2024`
+    normalised = unicodedata.normalize("NFKC", password)
+    result = zxcvbn(normalised[:_ZXCVBN_MAX], user_inputs=[h for h in hints if h])
     if int(result["score"]) < MIN_SCORE:
         return "密码太容易被猜到（常见密码、键盘顺序、日期、重复字符或与用户名相近），请换一个更长、更不规则的密码。"
     return None

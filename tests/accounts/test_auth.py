@@ -164,7 +164,9 @@ async def test_a_session_planted_without_the_secret_key_is_unauthenticated(
     assert_problem(response, 401, "unauthenticated")
 
 
-async def _session_header(session: AsyncSession, settings: Settings, user: User, **overrides: Any) -> dict[str, str]:
+async def _session_header(
+    session: AsyncSession, settings: Settings, user: User, **overrides: Any
+) -> dict[str, str]:
     row, token = login_session(user, settings.secret_key.get_secret_value(), **overrides)
     session.add(row)
     await session.flush()
@@ -185,8 +187,12 @@ async def test_an_idle_session_is_unauthenticated(
 ) -> None:
     user = await make_user(session, UserRole.ADMIN)
     idle = timedelta(seconds=settings.session_idle_seconds)
-    headers = await _session_header(session, settings, user, last_seen_at=utcnow() - idle - timedelta(seconds=5))
-    just_active = await _session_header(session, settings, user, last_seen_at=utcnow() - idle + timedelta(minutes=5))
+    headers = await _session_header(
+        session, settings, user, last_seen_at=utcnow() - idle - timedelta(seconds=5)
+    )
+    just_active = await _session_header(
+        session, settings, user, last_seen_at=utcnow() - idle + timedelta(minutes=5)
+    )
 
     assert_problem(await client.get(ME, headers=headers), 401, "unauthenticated")
     assert (await client.get(ME, headers=just_active)).status_code == 200
@@ -222,8 +228,6 @@ async def test_token_of_a_disabled_user_is_unauthenticated(
     response = await client.get(ME, headers=headers)
 
     assert_problem(response, 401, "unauthenticated")
-
-
 
 
 # --- POST /auth/logout -------------------------------------------------------------------------
