@@ -128,9 +128,10 @@ class Settings(BaseSettings):
     # that terminates TLS for a public URL written as http
     cookie_secure: bool = False
     login_throttle: LoginThrottle = LoginThrottle()
-    # argon2 hashes run in threads, at most this many at once per process: a burst of logins uses
-    # these threads (and 64 MiB each) while the event loop keeps serving everything else
-    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    # argon2 hashes run in threads, at most this many at once per process (64 MiB and one core
+    # each): a burst of logins queues there while the event loop keeps serving everything else.
+    # One per process suits one worker per core; raise it for fewer workers than cores
+    password_hash_concurrency: int = Field(default=1, ge=1, le=64)
     sql_echo: bool = False
     # how often an idle worker reads the matcher's change feed (a ranking always reads it first)
     matcher_poll_seconds: float = Field(default=2.0, gt=0)

@@ -376,7 +376,7 @@ async def create_user(
         session: the request session.
         actor: the administrator doing it (``None`` only for trusted jobs such as the demo loader).
         data: the new account.
-        hashing: the app's password hashing (a private one, two threads, when omitted).
+        hashing: the app's password hashing (a private one, one thread, when omitted).
 
     Raises:
         Forbidden: the caller is not an administrator.
@@ -411,7 +411,7 @@ async def create_user(
     return user
 
 
-_DEFAULT_HASHING = PasswordHashing(2)
+_DEFAULT_HASHING = PasswordHashing(1)
 
 
 def _require_admin(actor: Actor, detail: str) -> None:

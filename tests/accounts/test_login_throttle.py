@@ -10,7 +10,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
-from statistics import median
 
 import pytest
 from fastapi import FastAPI
@@ -67,22 +66,31 @@ def _settings(settings: Settings, url: str) -> Settings:
 async def test_a_login_burst_leaves_healthz_fast(
     settings: Settings, throttle_database_url: str, engine_for_checks: AsyncEngine
 ) -> None:
-    """24 concurrent wrong logins: /healthz answers in a fraction of the burst's time (9.7 s before)."""
+    """24 concurrent wrong logins: /healthz keeps answering while they run (9.7 s per probe before).
+
+    A probe loop pauses between probes and times each cycle. No absolute numbers (machines differ):
+    the longest cycle is compared with the burst's own duration. On the event loop the hashes ran
+    back to back and one probe waited for all of them; off it, no probe waits for more than a
+    fraction of the burst, however slow the machine.
+    """
+    pause = 0.05
     user = await _user(engine_for_checks)
+    # a pool that holds a connection for every login of the burst, opened beforehand, so the test
+    # measures the password checks and not connection set-up
+    roomy = _settings(settings, throttle_database_url)
+    roomy = roomy.model_copy(
+        update={
+            "database": roomy.database.model_copy(update={"pool_size": 30}),
+            "password_hash_concurrency": 2,
+        }
+    )
     async with AsyncExitStack() as stack:
-        client = await _running(stack, _settings(settings, throttle_database_url))
-
-        async def timed_healthz() -> float:
-            started = time.perf_counter()
-            assert (await client.get("/healthz")).status_code == 200
-            return time.perf_counter() - started
-
-        # the cost of one wrong login alone, measured here (no absolute numbers: machines differ)
-        started = time.perf_counter()
+        client = await _running(stack, roomy)
+        warm = await asyncio.gather(*(client.get("/readyz") for _ in range(26)))
+        assert {w.status_code for w in warm} == {200}
         assert (
-            await client.post(LOGIN, json={"username": user.username, "password": "wrong-0"})
+            await client.post(LOGIN, json={"username": user.username, "password": "wrong"})
         ).status_code == 401
-        one_login = time.perf_counter() - started
 
         async def burst() -> list[int]:
             answers = await asyncio.gather(
@@ -90,15 +98,20 @@ async def test_a_login_burst_leaves_healthz_fast(
             )
             return [a.status_code for a in answers]
 
+        burst_started = time.perf_counter()
         burst_task = asyncio.create_task(burst())
-        await asyncio.sleep(one_login / 2)  # the burst is under way: its hashes are running
-        during = [await timed_healthz() for _ in range(5)]
+        cycles = []
+        while not burst_task.done():
+            started = time.perf_counter()
+            await asyncio.sleep(pause)
+            assert (await client.get("/healthz")).status_code == 200
+            cycles.append(time.perf_counter() - started)
         statuses = await burst_task
+        burst_took = time.perf_counter() - burst_started
 
+    assert max(cycles) < burst_took / 4, (max(cycles), burst_took, len(cycles))
+    # and every login was answered: none held a pooled connection while waiting for its hash
     assert statuses == [401] * 24
-    # on the event loop, each probe waited for several hashes in a row; off it, a probe takes far
-    # less than one hash, whatever the speed of the machine
-    assert median(during) < one_login / 2, (median(during), one_login)
 
 
 async def test_fifty_wrong_passwords_then_the_right_one_is_refused(
