@@ -219,9 +219,10 @@ async def log_out(session: AsyncSession, auth: AuthConfig, token: str | None) ->
     )
     if ended is None:
         return
+    user = await UserRepository(session).get(ended.user_id)
     await record_event(
-        session, actor=None, action="user.logged_out", entity_type="users", entity_id=ended.user_id,
-        details={"session_id": ended.id},
+        session, actor=Actor.of(user) if user else None, action="user.logged_out", entity_type="users",
+        entity_id=ended.user_id, details={"session_id": ended.id},
     )  # fmt: skip
     await session.commit()
     log.info("auth.logged_out user_id=%s session_id=%s", ended.user_id, ended.id)
