@@ -91,6 +91,9 @@ class LoginThrottle(BaseModel):
     max_failures_per_account: int = Field(default=10, ge=1)
     # higher than per account: many people may log in from behind one office or campus address
     max_failures_per_address: int = Field(default=50, ge=1)
+    # checked attempts are kept this long (they are also the only trace of guesses at unknown
+    # usernames), and ended login sessions as long; each login deletes what has passed it
+    keep_days: int = Field(default=90, ge=1)
 
 
 class InsecureSettings(RuntimeError):

@@ -92,7 +92,8 @@ class LoginAttempt(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # indexed alone too: each login deletes the rows that just passed the retention (service.py)
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # the normalised username typed, whether or not such an account exists
     username_key: Mapped[str] = mapped_column(String(200))
     client_address: Mapped[str] = mapped_column(String(64))

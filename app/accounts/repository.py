@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from app.accounts.models import LoginAttempt, SessionEnd, User, UserRole, UserSession
 from app.repository import Repository
@@ -89,6 +89,15 @@ class UserSessionRepository(Repository[UserSession]):
             await self.session.flush()
         return session_row
 
+    async def delete_finished_of(self, user_id: int, cutoff: datetime) -> None:
+        """Forget a user's sessions that ended or expired before ``cutoff``."""
+        await self.session.execute(
+            delete(UserSession).where(
+                UserSession.user_id == user_id,
+                or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff),
+            )
+        )
+
     async def end_all_of(
         self, user_id: int, *, now: datetime, reason: SessionEnd, keep_id: int | None = None
     ) -> int:
@@ -108,6 +117,10 @@ class LoginAttemptRepository(Repository[LoginAttempt]):
     """Checked logins, read by the throttle."""
 
     model = LoginAttempt
+
+    async def delete_before(self, cutoff: datetime) -> None:
+        """Forget attempts older than ``cutoff``."""
+        await self.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
 
     async def recent_failures(
         self,

@@ -125,6 +125,9 @@ async def log_in(
     await session.commit()
     matches = await auth.hashing.verify(user.password_hash if user else None, password)
     accepted = matches and user is not None and user.is_active
+    keep = timedelta(days=auth.throttle.keep_days)
+    # housekeeping in small steps, as logins come: nothing else has to run for the tables to stay small
+    await LoginAttemptRepository(session).delete_before(now - keep)
     session.add(
         LoginAttempt(
             username_key=key, client_address=address, user_id=user.id if user else None, succeeded=accepted
@@ -150,6 +153,7 @@ async def log_in(
         user_agent=(client.user_agent or "")[:255] or None,
         client_address=address,
     )
+    await UserSessionRepository(session).delete_finished_of(user.id, now - keep)
     session.add(opened)
     user.last_login_at = now
     await session.flush()

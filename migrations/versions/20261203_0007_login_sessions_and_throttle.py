@@ -120,6 +120,7 @@ def upgrade() -> None:
             "ix_login_attempts_client_address_attempted_at", ["client_address", "attempted_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_login_attempts_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_login_attempts_attempted_at"), ["attempted_at"], unique=False)
 
 
 def downgrade() -> None:

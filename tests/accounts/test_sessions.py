@@ -6,14 +6,18 @@ disabling an account ends all of them; an administrator's reset ends them and fo
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from httpx import AsyncClient, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.models import SessionEnd, User, UserRole, UserSession
+from app.accounts.models import LoginAttempt, SessionEnd, User, UserRole, UserSession
 from app.accounts.security import SESSION_COOKIE
 from app.audit.models import AuditEvent
-from tests.factories import PASSWORD, make_user
+from app.clock import utcnow
+from app.config import Settings
+from tests.factories import PASSWORD, login_session, make_user
 from tests.problems import Auth, assert_problem
 
 LOGIN = "/api/v1/auth/login"
@@ -259,3 +263,25 @@ async def test_admin_lists_accounts(
     listed = {u["id"]: u for u in response.json()}
     assert listed[other.id]["display_name"] == "陈立新"
     assert all("password_hash" not in u for u in listed.values())
+
+
+async def test_logins_forget_attempts_and_ended_sessions_past_the_retention(
+    client: AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(session, UserRole.EXPERT)
+    long_ago = utcnow() - timedelta(days=settings.login_throttle.keep_days + 1)
+    old_row, _ = login_session(user, settings.secret_key.get_secret_value(), revoked_at=long_ago)
+    recent_row, _ = login_session(user, settings.secret_key.get_secret_value(), revoked_at=utcnow())
+    session.add_all([old_row, recent_row])
+    session.add(
+        LoginAttempt(
+            username_key="someone", client_address="192.0.2.1", succeeded=False, attempted_at=long_ago
+        )
+    )
+    await session.flush()
+
+    await log_in(client, user.username)
+
+    kept = set(await session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)))
+    assert old_row.id not in kept and recent_row.id in kept
+    assert await session.scalar(select(LoginAttempt.id).where(LoginAttempt.attempted_at <= long_ago)) is None
