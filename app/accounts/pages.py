@@ -19,7 +19,7 @@ from app.accounts.deps import (
 from app.accounts.errors import LoginFailed, LoginThrottled
 from app.accounts.models import UserRole
 from app.accounts.schemas import PasswordChange, UserCreate
-from app.accounts.security import SESSION_COOKIE
+from app.accounts.security import SESSION_COOKIE, Actor
 from app.accounts.service import Authenticated
 from app.db import SessionDep
 from app.errors import DomainError
@@ -161,7 +161,7 @@ async def change_password(
 async def _users_page(
     request: Request,
     session: SessionDep,
-    actor: Any,
+    actor: Actor,
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,

@@ -31,13 +31,7 @@ def _key(username: str) -> str:
 
 def upgrade() -> None:
     """Apply this migration."""
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("username_key", sa.String(length=200), nullable=True))
-        batch_op.add_column(
-            sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.add_column(sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=True))
-
+    # clashes first, before any change: SQLite would keep a half-done ALTER
     connection = op.get_bind()
     users = sa.table(
         "users",
@@ -59,6 +53,13 @@ def upgrade() -> None:
             f" username ({listed}). Rename all but one of each group (UPDATE users SET username = ...)"
             " or merge them, then run the migration again. Nothing was changed."
         )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("username_key", sa.String(length=200), nullable=True))
+        batch_op.add_column(
+            sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.add_column(sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=True))
+
     for key, rows in by_key.items():
         connection.execute(sa.update(users).where(users.c.id == rows[0][0]).values(username_key=key))
 
