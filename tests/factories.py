@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import object_session
 
 from app.accounts.models import User, UserRole, UserSession
 from app.accounts.security import SessionTokens, hash_password, username_key
 from app.achievements.models import Achievement, AchievementKind, Maturity
 from app.clock import local_today, utcnow
+from app.config import DEV_SECRET_KEY
 from app.enterprises import uscc
 from app.enterprises.models import Enterprise
 from app.experts.models import Expert
@@ -21,6 +23,9 @@ from app.studios.models import Studio, StudioKind
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
+# the login session every factory user gets for apps with the development key (the test settings'):
+# made with the user, so it lasts exactly as long as the user does, whatever the test rolls back
+_LOGINS: weakref.WeakKeyDictionary[User, str] = weakref.WeakKeyDictionary()
 # one fast hash for every factory user: argon2 is deliberately slow
 _PASSWORD_HASH = hash_password(PASSWORD)
 
@@ -166,6 +171,9 @@ async def make_user(
     values.update(overrides)
     values.setdefault("username_key", username_key(values["username"]))
     user: User = await _save(session, User(**values))
+    row, token = login_session(user, DEV_SECRET_KEY, expires_at=utcnow() + timedelta(days=1))
+    await _save(session, row)
+    _LOGINS[user] = token
     return user
 
 
@@ -185,24 +193,17 @@ def login_session(user: User, secret: str, **overrides: Any) -> tuple[UserSessio
 
 
 def bearer(user: User, secret: str, session: AsyncSession | None = None) -> dict[str, str]:
-    """Authorization header of a new login session of ``user`` for an app with ``secret``.
+    """Authorization header of a login session of ``user`` for an app with ``secret``.
 
-    The session row is added to ``session`` (by default the one ``user`` was loaded in) and written by
-    its next flush, which the app's first query does when it shares the test's session. Where the
-    app has its own database sessions, use ``committed_bearer``.
+    A factory user has one already for the development key (made and flushed with the user). Otherwise,
+    or when ``session`` is given, a new session row is added to ``session`` (by default the one
+    ``user`` was loaded in) and written by its next flush or commit.
     """
+    if session is None and secret == DEV_SECRET_KEY and user in _LOGINS:
+        return {"Authorization": f"Bearer {_LOGINS[user]}"}
     target = session.sync_session if session is not None else object_session(user)
     if target is None:
-        raise ValueError("the user is detached: pass a session, or use committed_bearer")
+        raise ValueError("the user is detached: pass a session to add its login session to")
     row, token = login_session(user, secret)
     target.add(row)
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def committed_bearer(engine: AsyncEngine, user: User, secret: str) -> dict[str, str]:
-    """Authorization header of a new login session of ``user``, committed so any app process sees it."""
-    async with AsyncSession(engine) as session:
-        row, token = login_session(user, secret)
-        session.add(row)
-        await session.commit()
     return {"Authorization": f"Bearer {token}"}

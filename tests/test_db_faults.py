@@ -154,11 +154,10 @@ class People:
     expert: User
     admin: User
     studio_id: int
-    # user id → Authorization header of a login session committed with the rows
-    logins: dict[int, dict[str, str]]
+    secret: str = Settings().secret_key.get_secret_value()
 
     def auth(self, user: User) -> dict[str, str]:
-        return self.logins[user.id]
+        return bearer(user, self.secret)
 
 
 @pytest.fixture(scope="module")
@@ -177,10 +176,8 @@ async def people(setup_engine: AsyncEngine) -> People:
         enterprise = await make_user(session, UserRole.ENTERPRISE, enterprise=company)
         expert = await make_user(session, UserRole.EXPERT, expert=await make_expert(session))
         admin = await make_user(session, UserRole.ADMIN)
-        secret = Settings().secret_key.get_secret_value()
-        logins = {user.id: bearer(user, secret, session) for user in (enterprise, expert, admin)}
         await session.commit()
-        return People(enterprise=enterprise, expert=expert, admin=admin, studio_id=studio.id, logins=logins)
+        return People(enterprise=enterprise, expert=expert, admin=admin, studio_id=studio.id)
 
 
 async def _published_order(engine: AsyncEngine, studio_id: int) -> int:

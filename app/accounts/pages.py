@@ -147,7 +147,7 @@ async def change_password(
         await account_service.change_password(
             session, auth, owner.actor,
             current_password=data.current_password, new_password=data.new_password,
-            keep_session_id=owner.session_id,
+            keep_session_id=owner.session_id, client=client_of(request),
         )  # fmt: skip
     except DomainError as problem:
         await session.rollback()

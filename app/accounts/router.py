@@ -70,13 +70,13 @@ async def who_am_i(session: SessionDep, owner: SessionOwnerDep) -> UserRead:
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, summary="修改自己的密码")
 async def change_password(
-    body: PasswordChange, session: SessionDep, auth: AuthConfigDep, owner: SessionOwnerDep
+    body: PasswordChange, request: Request, session: SessionDep, auth: AuthConfigDep, owner: SessionOwnerDep
 ) -> Response:
     """Change the caller's password (the current one is required); the caller's other sessions end."""
     await account_service.change_password(
         session, auth, owner.actor,
         current_password=body.current_password, new_password=body.new_password,
-        keep_session_id=owner.session_id,
+        keep_session_id=owner.session_id, client=client_of(request),
     )  # fmt: skip
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -252,8 +252,12 @@ async def change_password(
     current_password: str,
     new_password: str,
     keep_session_id: int | None,
+    client: Client,
 ) -> User:
     """Change the caller's own password; every other session of the account ends.
+
+    A wrong current password counts as a failed login (a stolen session must not become a way to
+    guess the password without the throttle).
 
     Args:
         session: the request session.
@@ -262,13 +266,26 @@ async def change_password(
         current_password: the password in use now.
         new_password: the new one (checked against the password policy).
         keep_session_id: the caller's own session, which stays open.
+        client: where the request comes from (for the throttle).
 
     Raises:
+        LoginThrottled: too many recent failures for this account or from this address.
         CurrentPasswordWrong: ``current_password`` is wrong.
         PasswordRejected: the new password breaks the policy or equals the current one.
     """
     user = await _get_user(session, actor.user_id)
+    address = client.address[:64]
+    retry_after = await _throttled(session, auth.throttle, user.username_key, address, utcnow(), user)
+    if retry_after is not None:
+        raise LoginThrottled(retry_after)
     if not await auth.hashing.verify(user.password_hash, current_password):
+        session.add(
+            LoginAttempt(
+                username_key=user.username_key, client_address=address, user_id=user.id, succeeded=False
+            )
+        )
+        await session.commit()
+        log.info("auth.current_password_wrong user_id=%s", user.id)
         raise CurrentPasswordWrong()
     _check_policy(new_password, user, field="new_password")
     if new_password == current_password:

@@ -45,7 +45,10 @@ async def test_logout_ends_the_bearer_session_on_the_server(
 
     assert response.status_code == 204
     assert_problem(await client.get(ME, headers=copied), 401, "unauthenticated")
-    ended = await session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    # the newest session of the user is the one this login opened
+    ended = await session.scalar(
+        select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.id.desc()).limit(1)
+    )
     assert ended is not None and ended.revoked_at is not None and ended.end_reason is SessionEnd.LOGOUT
     event = await session.scalar(
         select(AuditEvent).where(AuditEvent.action == "user.logged_out", AuditEvent.entity_id == user.id)
@@ -285,3 +288,23 @@ async def test_logins_forget_attempts_and_ended_sessions_past_the_retention(
     kept = set(await session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)))
     assert old_row.id not in kept and recent_row.id in kept
     assert await session.scalar(select(LoginAttempt.id).where(LoginAttempt.attempted_at <= long_ago)) is None
+
+
+async def test_guessing_the_current_password_is_throttled_like_a_login(
+    client: AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(session, UserRole.EXPERT)
+    headers = await log_in(client, user.username)  # a stolen session, say
+    limit = settings.login_throttle.max_failures_per_account
+
+    answers = [
+        await client.post(
+            PASSWORD_URL,
+            headers=headers,
+            json={"current_password": f"guess-{i}", "new_password": NEW_PASSWORD},
+        )
+        for i in range(limit + 1)
+    ]
+
+    assert [a.status_code for a in answers] == [422] * limit + [429]
+    assert_problem(answers[-1], 429, "login_throttled")

@@ -32,8 +32,6 @@ from tests.conftest import own_migrated_database
 from tests.factories import bearer, make_expert, make_order, make_studio, make_user
 
 AGREEMENTS = 120
-# user id → Authorization header of a login session committed with the set-up rows
-_LOGINS: dict[int, dict[str, str]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +51,6 @@ async def _pending_agreements(url: str) -> list[tuple[int, User, User]]:
     async with AsyncSession(engine, expire_on_commit=False) as session:
         expert = await make_expert(session)
         expert_user = await make_user(session, UserRole.EXPERT, expert=expert)
-        _LOGINS[expert_user.id] = bearer(expert_user, DEV_SECRET_KEY, session)
         for _ in range(AGREEMENTS):
             studio = await make_studio(session)
             order = await make_order(session, studio, status="taken")
@@ -71,7 +68,6 @@ async def _pending_agreements(url: str) -> list[tuple[int, User, User]]:
             )
             session.add(agreement)
             owner = await make_user(session, UserRole.ENTERPRISE, enterprise_id=studio.enterprise_id)
-            _LOGINS[owner.id] = bearer(owner, DEV_SECRET_KEY, session)
             await session.flush()
             made.append((agreement.id, owner, expert_user))
         await session.commit()
@@ -88,7 +84,7 @@ async def _sign_until_killed(
     async def sign(client: httpx.AsyncClient, agreement_id: int, user: User) -> None:
         try:
             response = await client.post(
-                f"{base}/api/v1/agreements/{agreement_id}/sign", json={}, headers=_LOGINS[user.id]
+                f"{base}/api/v1/agreements/{agreement_id}/sign", json={}, headers=bearer(user, DEV_SECRET_KEY)
             )
         except httpx.TransportError:
             return  # the server died with this request in flight

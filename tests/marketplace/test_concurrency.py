@@ -25,14 +25,7 @@ from app.marketplace import service as marketplace_service
 from app.orders.models import Order, OrderStatus, OrderTaking, TakingStatus
 from app.proposals.models import Proposal
 from tests.conftest import own_migrated_database
-from tests.factories import (
-    committed_bearer,
-    make_achievement,
-    make_expert,
-    make_order,
-    make_studio,
-    make_user,
-)
+from tests.factories import bearer, make_achievement, make_expert, make_order, make_studio, make_user
 
 API = "/api/v1"
 
@@ -86,11 +79,12 @@ async def test_twenty_experts_taking_a_one_slot_order_at_once(
         return order, experts
 
     order, experts = await committed(engine, build)
-    logins = [await committed_bearer(engine, u, secret) for u in experts]
     answers = await asyncio.gather(
         *(
-            client.post(f"{API}/orders/{order.id}/takings", json={"note": "愿意承接"}, headers=headers)
-            for headers in logins
+            client.post(
+                f"{API}/orders/{order.id}/takings", json={"note": "愿意承接"}, headers=bearer(u, secret)
+            )
+            for u in experts
         )
     )
 
@@ -126,10 +120,12 @@ async def test_ranking_one_order_several_times_at_once_keeps_one_set_of_proposal
         return orders, owner
 
     orders, owner = await committed(engine, build)
-    owner_login = await committed_bearer(engine, owner, secret)
     for order in orders:  # three rounds: a race that slips through once is still caught
         answers = await asyncio.gather(
-            *(client.post(f"{API}/orders/{order.id}/proposals", headers=owner_login) for _ in range(12))
+            *(
+                client.post(f"{API}/orders/{order.id}/proposals", headers=bearer(owner, secret))
+                for _ in range(12)
+            )
         )
 
         assert [a.status_code for a in answers] == [201] * 12, [
@@ -186,8 +182,8 @@ async def test_both_sides_signing_at_once_each_sign_once(race: tuple[AsyncClient
     url = f"{API}/agreements/{agreement.id}/sign"
 
     answers = await asyncio.gather(
-        client.post(url, json={}, headers=await committed_bearer(engine, owner, secret)),
-        client.post(url, json={}, headers=await committed_bearer(engine, expert_user, secret)),
+        client.post(url, json={}, headers=bearer(owner, secret)),
+        client.post(url, json={}, headers=bearer(expert_user, secret)),
     )
 
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
@@ -208,7 +204,7 @@ async def test_a_repeated_sign_with_the_same_key_signs_once(
     client, engine, secret = race
     agreement, owner, _ = await pending_agreement(engine)
     url = f"{API}/agreements/{agreement.id}/sign"
-    headers = await committed_bearer(engine, owner, secret) | {"Idempotency-Key": "sign-7f3a2c"}
+    headers = bearer(owner, secret) | {"Idempotency-Key": "sign-7f3a2c"}
 
     answers = await asyncio.gather(*(client.post(url, json={}, headers=headers) for _ in range(3)))
     later = await client.post(url, json={}, headers=headers)
@@ -216,7 +212,7 @@ async def test_a_repeated_sign_with_the_same_key_signs_once(
     assert [a.status_code for a in answers] + [later.status_code] == [200] * 4, [a.text for a in answers]
     assert len({a.text for a in [*answers, later]}) == 1  # the very same answer each time
     assert await signed_events(engine, agreement.id) == [owner.id]
-    without_key = await client.post(url, json={}, headers=await committed_bearer(engine, owner, secret))
+    without_key = await client.post(url, json={}, headers=bearer(owner, secret))
     assert without_key.status_code == 409
     assert without_key.json()["code"] == "agreement_already_signed"
     other_request = await client.post(
@@ -239,15 +235,9 @@ async def test_two_edits_from_the_same_version_one_wins(race: tuple[AsyncClient,
     version = await committed(engine, to_draft)
     url = f"{API}/agreements/{agreement.id}"
     answers = await asyncio.gather(
+        client.patch(url, json={"goals": "企业的修改", "version": version}, headers=bearer(owner, secret)),
         client.patch(
-            url,
-            json={"goals": "企业的修改", "version": version},
-            headers=await committed_bearer(engine, owner, secret),
-        ),
-        client.patch(
-            url,
-            json={"goals": "专家的修改", "version": version},
-            headers=await committed_bearer(engine, expert_user, secret),
+            url, json={"goals": "专家的修改", "version": version}, headers=bearer(expert_user, secret)
         ),
     )
 
@@ -272,9 +262,7 @@ async def test_a_failure_midway_through_confirming_changes_nothing(
 
     order, owner, expert_user = await committed(engine, build)
     taken = await client.post(
-        f"{API}/orders/{order.id}/takings",
-        json={},
-        headers=await committed_bearer(engine, expert_user, secret),
+        f"{API}/orders/{order.id}/takings", json={}, headers=bearer(expert_user, secret)
     )
     assert taken.status_code == 201, taken.text
     events_before = await fresh_scalar(engine, select(func.count()).select_from(AuditEvent))
@@ -284,9 +272,7 @@ async def test_a_failure_midway_through_confirming_changes_nothing(
 
     # the confirmation has already flushed the taking and the agreement draft when it notifies
     monkeypatch.setattr(marketplace_service.notification_service, "notify", fail)
-    crashed = await client.post(
-        f"{API}/takings/{taken.json()['id']}/confirm", headers=await committed_bearer(engine, owner, secret)
-    )
+    crashed = await client.post(f"{API}/takings/{taken.json()['id']}/confirm", headers=bearer(owner, secret))
 
     assert crashed.status_code == 500
     assert crashed.json()["code"] == "internal"
@@ -303,7 +289,7 @@ async def test_the_same_key_with_other_content_is_refused(race: tuple[AsyncClien
     client, engine, secret = race
     agreement, owner, _ = await pending_agreement(engine)
     url = f"{API}/agreements/{agreement.id}/sign"
-    headers = await committed_bearer(engine, owner, secret) | {"Idempotency-Key": "sign-body-check"}
+    headers = bearer(owner, secret) | {"Idempotency-Key": "sign-body-check"}
 
     first = await client.post(url, json={}, headers=headers)
     other = await client.post(url, json={"content_hash": "1" * 64}, headers=headers)

@@ -17,7 +17,7 @@ from app.db import create_engine
 from app.main import create_app
 from app.orders.models import SLOT_HOLDING, Order, OrderStatus, OrderTaking
 from tests.conftest import own_migrated_database
-from tests.factories import committed_bearer, make_expert, make_order, make_studio, make_user
+from tests.factories import bearer, make_expert, make_order, make_studio, make_user
 
 API = "/api/v1"
 # each round is one chance for the race; without the row lock far fewer than this many pass
@@ -68,16 +68,8 @@ async def test_cutting_the_slots_while_an_expert_takes_keeps_the_order_consisten
 
     broken = []
     for round_number, (order, expert) in enumerate(zip(orders, experts, strict=True)):
-        edit = client.patch(
-            f"{API}/orders/{order.id}",
-            json={"slots": 1},
-            headers=await committed_bearer(engine, owner, secret),
-        )
-        take = client.post(
-            f"{API}/orders/{order.id}/takings",
-            json={},
-            headers=await committed_bearer(engine, expert, secret),
-        )
+        edit = client.patch(f"{API}/orders/{order.id}", json={"slots": 1}, headers=bearer(owner, secret))
+        take = client.post(f"{API}/orders/{order.id}/takings", json={}, headers=bearer(expert, secret))
         # alternate who starts first: the race must not depend on the order of the coroutines
         pair = (edit, take) if round_number % 2 == 0 else (take, edit)
         answers = await asyncio.gather(*pair)

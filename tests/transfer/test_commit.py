@@ -48,8 +48,8 @@ async def test_a_refused_file_leaves_nothing_and_a_good_one_is_committed(
     app = create_app(app_settings)
     async with AsyncSession(own_engine, expire_on_commit=False) as session:
         admin: User = await make_user(session, UserRole.ADMIN)
-        headers = bearer(admin, app_settings.secret_key.get_secret_value(), session)
         await session.commit()
+    headers = bearer(admin, app_settings.secret_key.get_secret_value())
     rows = [enterprise_row(f"扬州提交测试企业{i}", valid_credit_code(division="321084")) for i in range(30)]
     bad = [list(r) for r in rows]
     bad[25][1] = bad[25][1][:-1] + ("0" if bad[25][1][-1] != "0" else "1")
