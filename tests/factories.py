@@ -13,6 +13,8 @@ from sqlalchemy.orm import object_session
 from app.accounts.models import User, UserRole, UserSession
 from app.accounts.security import SessionTokens, hash_password, username_key
 from app.achievements.models import Achievement, AchievementKind, Maturity
+from app.agreements.models import Agreement, AgreementStatus
+from app.agreements.service import terms_hash, terms_of
 from app.clock import local_today, utcnow
 from app.config import DEV_SECRET_KEY
 from app.enterprises import uscc
@@ -145,6 +147,41 @@ async def make_order(session: AsyncSession, studio: Studio | None = None, **over
     values.update(overrides)
     order: Order = await _save(session, Order(**values))
     return order
+
+
+async def make_agreement(
+    session: AsyncSession,
+    order: Order | None = None,
+    expert: Expert | None = None,
+    *,
+    status: AgreementStatus = AgreementStatus.PENDING_SIGNATURE,
+    **overrides: Any,
+) -> Agreement:
+    """An agreement on ``order`` (a taken one of a new studio when omitted) with ``expert`` (new when
+    omitted): spindle-vibration terms, six months from today. Past the draft, its content hash is the
+    real hash of its terms, as the workflow would have stamped it.
+    """
+    order = order or await make_order(session, status=OrderStatus.TAKEN)
+    expert = expert or await make_expert(session)
+    studio = await session.get(Studio, order.studio_id)
+    assert studio is not None
+    values: dict[str, Any] = {
+        "order_id": order.id,
+        "expert_id": expert.id,
+        "studio_id": studio.id,
+        "enterprise_id": studio.enterprise_id,
+        "status": status,
+        "goals": "消除主轴振纹",
+        "deliverables": "诊断报告与改进方案",
+        "duration_months": 6,
+        "start_date": local_today(),
+    }
+    values.update(overrides)
+    agreement: Agreement = await _save(session, Agreement(**values))
+    if status is not AgreementStatus.DRAFT and "content_hash" not in overrides:
+        agreement.content_hash = terms_hash(agreement, terms_of(agreement))
+        await session.flush()
+    return agreement
 
 
 async def make_user(

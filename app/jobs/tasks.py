@@ -62,7 +62,7 @@ def runtime_of(context: JobContext) -> JobRuntime:
 async def reindex(context: JobContext, timestamp: int | None = None) -> None:
     """Rebuild the matcher index from the whole database (nightly, and whenever a change asks for it)."""
     runtime = runtime_of(context)
-    version = await _rebuild_matcher_index(runtime.sessionmaker, runtime.matcher_index, _log_step)
+    version = await _rebuild_matcher_index(runtime.matcher_index, _log_step)
     log.info("job.reindex_done version=%s", version)
 
 
@@ -112,7 +112,6 @@ async def snapshot_dashboard(context: JobContext, timestamp: int | None = None) 
 
 
 async def _rebuild_matcher_index(
-    sessionmaker: async_sessionmaker[AsyncSession],
     index: MatcherIndex,
     progress: Callable[[str], None],
 ) -> str | None:

@@ -25,11 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User, UserRole
 from app.agreements.models import Agreement, AgreementStatus
 from app.audit.models import AuditEvent
-from app.clock import local_today
 from app.config import DEV_SECRET_KEY
 from app.db import create_engine
 from tests.conftest import own_migrated_database
-from tests.factories import bearer, make_expert, make_order, make_studio, make_user
+from tests.factories import bearer, make_agreement, make_expert, make_user
 
 AGREEMENTS = 120
 
@@ -52,23 +51,8 @@ async def _pending_agreements(url: str) -> list[tuple[int, User, User]]:
         expert = await make_expert(session)
         expert_user = await make_user(session, UserRole.EXPERT, expert=expert)
         for _ in range(AGREEMENTS):
-            studio = await make_studio(session)
-            order = await make_order(session, studio, status="taken")
-            agreement = Agreement(
-                order_id=order.id,
-                expert_id=expert.id,
-                studio_id=studio.id,
-                enterprise_id=studio.enterprise_id,
-                status=AgreementStatus.PENDING_SIGNATURE,
-                goals="消除主轴振纹",
-                deliverables="诊断报告与改进方案",
-                duration_months=6,
-                start_date=local_today(),
-                content_hash="0" * 64,
-            )
-            session.add(agreement)
-            owner = await make_user(session, UserRole.ENTERPRISE, enterprise_id=studio.enterprise_id)
-            await session.flush()
+            agreement = await make_agreement(session, expert=expert)
+            owner = await make_user(session, UserRole.ENTERPRISE, enterprise_id=agreement.enterprise_id)
             made.append((agreement.id, owner, expert_user))
         await session.commit()
     await engine.dispose()

@@ -25,7 +25,15 @@ from app.marketplace import service as marketplace_service
 from app.orders.models import Order, OrderStatus, OrderTaking, TakingStatus
 from app.proposals.models import Proposal
 from tests.conftest import own_migrated_database
-from tests.factories import bearer, make_achievement, make_expert, make_order, make_studio, make_user
+from tests.factories import (
+    bearer,
+    make_achievement,
+    make_agreement,
+    make_expert,
+    make_order,
+    make_studio,
+    make_user,
+)
 
 API = "/api/v1"
 
@@ -139,24 +147,9 @@ async def test_ranking_one_order_several_times_at_once_keeps_one_set_of_proposal
 
 async def pending_agreement(engine: AsyncEngine) -> tuple[Agreement, User, User]:
     async def build(session: AsyncSession) -> tuple[Agreement, User, User]:
-        studio = await make_studio(session)
-        order = await make_order(session, studio, status=OrderStatus.TAKEN)
         expert = await make_expert(session)
-        agreement = Agreement(
-            order_id=order.id,
-            expert_id=expert.id,
-            studio_id=studio.id,
-            enterprise_id=studio.enterprise_id,
-            status=AgreementStatus.PENDING_SIGNATURE,
-            goals="消除振纹",
-            deliverables="诊断报告",
-            duration_months=6,
-            start_date=local_today(),
-            content_hash="0" * 64,
-        )
-        session.add(agreement)
-        await session.flush()
-        owner = await make_user(session, UserRole.ENTERPRISE, enterprise_id=studio.enterprise_id)
+        agreement = await make_agreement(session, expert=expert)
+        owner = await make_user(session, UserRole.ENTERPRISE, enterprise_id=agreement.enterprise_id)
         expert_user = await make_user(session, UserRole.EXPERT, expert=expert)
         return agreement, owner, expert_user
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User, UserRole
-from app.agreements.models import Agreement, AgreementStatus
+from app.agreements.models import AgreementStatus
 from app.clock import local_today
 from app.config import Settings
 from app.enterprises.models import Enterprise
@@ -22,7 +22,7 @@ from app.projects.models import ProjectFunding, ProjectReview, ReviewRound
 from app.studios.models import StudioAssessment, StudioStatus
 from app.transfer.schemas import ENTERPRISE_LAYOUT
 from tests.conftest import app_on_session
-from tests.factories import make_expert, make_order, make_studio, make_user, valid_credit_code
+from tests.factories import make_agreement, make_expert, make_order, make_studio, make_user, valid_credit_code
 from tests.problems import Auth, count
 from tests.web.test_pages import logged_in
 
@@ -195,23 +195,12 @@ async def uncatalogued_project(session: AsyncSession) -> tuple[int, int]:
     Ids only: a refused form rolls the shared session back, which would expire the objects.
     """
     studio = await make_studio(session)
-    expert_user = await make_user(session, UserRole.EXPERT)
-    assert expert_user.expert_id is not None
+    expert = await make_expert(session)
+    await make_user(session, UserRole.EXPERT, expert=expert)
     order = await make_order(session, studio, status=OrderStatus.TAKEN, title="数控机床主轴振动诊断")
-    agreement = Agreement(
-        order_id=order.id,
-        expert_id=expert_user.expert_id,
-        studio_id=studio.id,
-        enterprise_id=studio.enterprise_id,
-        status=AgreementStatus.IN_PROGRESS,
-        goals="消除振纹",
-        deliverables="诊断报告",
-        duration_months=6,
-        start_date=local_today(),
-    )
-    session.add(agreement)
+    agreement = await make_agreement(session, order, expert, status=AgreementStatus.IN_PROGRESS)
     await session.commit()
-    return agreement.id, expert_user.expert_id
+    return agreement.id, expert.id
 
 
 async def test_catalogue_review_ranking_funding_and_close_through_the_forms(

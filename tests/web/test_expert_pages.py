@@ -13,13 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import UserRole
 from app.accounts.security import Actor
 from app.achievements.models import Achievement, Maturity
-from app.agreements.models import Agreement, AgreementStatus
-from app.clock import local_today, utcnow
+from app.agreements.models import AgreementStatus
+from app.clock import utcnow
 from app.experts.models import Expert
-from app.orders.models import OrderStatus
 from app.projects import service as project_service
 from app.projects.models import ProjectReview, ProjectReviewStatus
-from tests.factories import make_achievement, make_expert, make_order, make_studio, make_user
+from tests.factories import make_achievement, make_agreement, make_expert, make_user
 from tests.web.test_pages import logged_in
 
 YEAR = 2026
@@ -261,23 +260,12 @@ class Assignment:
 
 async def assigned_review(client: AsyncClient, session: AsyncSession) -> Assignment:
     """A catalogued project in an open round with the logged-in expert assigned as its reviewer."""
-    studio = await make_studio(session)
-    carrier = await make_expert(session)
-    order = await make_order(session, studio, status=OrderStatus.TAKEN)
-    agreement = Agreement(
-        order_id=order.id,
-        expert_id=carrier.id,
-        studio_id=studio.id,
-        enterprise_id=studio.enterprise_id,
+    agreement = await make_agreement(
+        session,
         status=AgreementStatus.IN_PROGRESS,
-        goals="消除振纹",
-        deliverables="诊断报告",
-        duration_months=6,
-        start_date=local_today(),
         enterprise_signed_at=utcnow(),
         expert_signed_at=utcnow(),
     )
-    session.add(agreement)
     admin = Actor.of(await make_user(session, UserRole.ADMIN))
     reviewer = await make_expert(session, name="王评审")
     user = await make_user(session, UserRole.EXPERT, expert=reviewer)
