@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from app.config import get_settings
+from app.config import InsecureSettings, Settings, get_settings
 from app.logging import configure_logging
 
 cli = typer.Typer(help="studio-match 产才对接平台的命令行工具。", no_args_is_help=True, add_completion=False)
@@ -25,6 +25,7 @@ def serve(
     """Serve the API and pages with uvicorn (graceful shutdown on SIGTERM/SIGINT)."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    _refuse_unfit(settings)
     uvicorn.run(
         "app.main:create_app_from_env",
         factory=True,
@@ -38,6 +39,17 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=20,
     )
+
+
+def _refuse_unfit(settings: Settings) -> None:
+    # before uvicorn starts any worker: one clear message, not a traceback per worker
+    from app.main import refuse_unfit_settings
+
+    try:
+        refuse_unfit_settings(settings)
+    except InsecureSettings as refused:
+        typer.echo(f"Refusing to start: {refused}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 @cli.command()
@@ -100,6 +112,14 @@ def demo() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, "text")
+    if not settings.is_development:
+        # the demo accounts' passwords are printed in the README: never into a production database
+        typer.echo(
+            "Refusing to load the demo outside development mode: its account passwords are public."
+            " Set STUDIO_MATCH_ENVIRONMENT=development for a trial installation.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     summary = asyncio.run(load_demo(settings.database_url))
     if summary.skipped:
         typer.echo("演示数据已存在，未重复加载。")
@@ -108,6 +128,7 @@ def demo() -> None:
             f"已加载演示数据：企业 {summary.enterprises} 家、工作室 {summary.studios} 个、专家 {summary.experts} 位、"
             f"科技成果 {summary.achievements} 项、需求 {summary.orders} 条、账号 {summary.users} 个，"
             f"以及近一年的撮合记录（合作协议 {summary.agreements} 份）。"
+            "注意：演示账号的密码是公开的（见 README），仅供试用。"
         )
 
 

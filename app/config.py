@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import ip_address
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -98,6 +100,30 @@ class ImportLimits(BaseModel):
     busy_wait_seconds: float = Field(default=5, ge=0)
 
 
+class LoginThrottle(BaseModel):
+    """How many failed logins are allowed before further attempts are refused (429) for a while.
+
+    Counted in the database, so every worker on every machine enforces one limit. A failure counts
+    for the account (by its normalised username, known or not) and for the client address; the
+    window slides: an attempt is refused while the window before it holds the maximum of failures.
+    ``STUDIO_MATCH_LOGIN_THROTTLE__MAX_FAILURES_PER_ACCOUNT=5`` and so on.
+    """
+
+    window_seconds: int = Field(default=15 * 60, gt=0)
+    # a successful login clears the account's count; an address's count is never cleared that way
+    # (one known account must not reset the budget for guessing the others)
+    max_failures_per_account: int = Field(default=10, ge=1)
+    # higher than per account: many people may log in from behind one office or campus address
+    max_failures_per_address: int = Field(default=50, ge=1)
+    # checked attempts are kept this long (they are also the only trace of guesses at unknown
+    # usernames), and ended login sessions as long; each login deletes what has passed it
+    keep_days: int = Field(default=90, ge=1)
+
+
+class InsecureSettings(RuntimeError):
+    """The settings are not fit to serve outside development mode (e.g. the public development key)."""
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment.
 
@@ -115,11 +141,24 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     database: DatabaseLimits = DatabaseLimits()
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    # "development" allows the public development key; unset, the mode follows ``public_url``:
+    # development only for a loopback address (127.0.0.1, localhost, ::1), production otherwise
+    environment: Literal["development", "production"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     public_url: str = "http://127.0.0.1:8000"
-    session_max_age_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    # a login session ends this long after it began (absolute lifetime) ...
+    session_max_age_seconds: int = Field(default=24 * 3600, gt=0)
+    # ... or after this long without a request (idle lifetime), whichever comes first
+    session_idle_seconds: int = Field(default=2 * 3600, gt=0)
+    # always true when ``public_url`` is https (set in ``_derive``); set it by hand behind a proxy
+    # that terminates TLS for a public URL written as http
     cookie_secure: bool = False
+    login_throttle: LoginThrottle = LoginThrottle()
+    # argon2 hashes run in threads, at most this many at once per process (64 MiB and one core
+    # each): a burst of logins queues there while the event loop keeps serving everything else.
+    # One per process suits one worker per core; raise it for fewer workers than cores
+    password_hash_concurrency: int = Field(default=1, ge=1, le=64)
     sql_echo: bool = False
     # how often an idle worker reads the matcher's change feed (a ranking always reads it first)
     matcher_poll_seconds: float = Field(default=2.0, gt=0)
@@ -133,6 +172,40 @@ class Settings(BaseSettings):
     # the largest JSON body the API takes (an order or agreement with long texts) is a few dozen KB
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     imports: ImportLimits = ImportLimits()
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        # a session cookie sent over plain http to an https site could be read on the way
+        if urlsplit(self.public_url).scheme == "https":
+            self.cookie_secure = True
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        """True in development mode: set explicitly, or a ``public_url`` on a loopback address."""
+        if self.environment is not None:
+            return self.environment == "development"
+        host = urlsplit(self.public_url).hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            return ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def check_fit_to_serve(self) -> None:
+        """Refuse settings that must never serve outside development mode.
+
+        Raises:
+            InsecureSettings: the secret key is the public development key outside development mode.
+        """
+        if not self.is_development and self.secret_key.get_secret_value() == DEV_SECRET_KEY:
+            raise InsecureSettings(
+                "STUDIO_MATCH_SECRET_KEY is the public development key, and this is not development mode"
+                f" (public_url={self.public_url}). Set STUDIO_MATCH_SECRET_KEY to a long random value"
+                " of your own (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`),"
+                " the same on every machine; or, for a local trial only, STUDIO_MATCH_ENVIRONMENT=development."
+            )
 
 
 @lru_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from app.accounts.models import UserRole
+from app.accounts.models import SessionEnd, UserRole
 from app.achievements.models import AchievementKind, Maturity
 from app.agreements.models import (
     AgreementStatus,
@@ -111,6 +111,10 @@ ENUM_LABELS: tuple[tuple[StrEnum, str], ...] = (
     (UserRole.ENTERPRISE, "企业用户"),
     (UserRole.EXPERT, "专家"),
     (UserRole.ADMIN, "管理员"),
+    (SessionEnd.LOGOUT, "已退出登录"),
+    (SessionEnd.PASSWORD_CHANGED, "密码已修改"),
+    (SessionEnd.PASSWORD_RESET, "密码被管理员重置"),
+    (SessionEnd.DISABLED, "账号已停用"),
 )
 
 FIELD_LABELS: dict[str, str] = {
@@ -201,6 +205,8 @@ FIELD_LABELS: dict[str, str] = {
     "role": "角色",
     "username": "用户名",
     "password": "密码",
+    "current_password": "当前密码",
+    "new_password": "新密码",
     "body": "请求体",
 }
 

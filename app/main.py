@@ -16,12 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.pages import router as accounts_pages
 from app.accounts.router import router as accounts_router
-from app.accounts.security import TokenSigner
+from app.accounts.service import AuthConfig
 from app.achievements.router import router as achievements_router
 from app.agreements.pages import router as agreements_pages
 from app.agreements.router import router as agreements_router
 from app.body_limit import BodyLimit, BodyLimitMiddleware
-from app.config import Settings, get_settings
+from app.config import InsecureSettings, Settings, get_settings
 from app.dashboard.pages import router as dashboard_pages
 from app.dashboard.router import router as dashboard_router
 from app.db import create_engine, create_sessionmaker
@@ -111,9 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the index reads through the app's own sessions (created in the lifespan), never a request's:
     # a request's uncommitted writes must not leak into the state every request ranks with
     app.state.matcher_index = MatcherIndex(lambda: app.state.index_sessionmaker())
-    app.state.token_signer = TokenSigner(
-        settings.secret_key.get_secret_value(), settings.session_max_age_seconds
-    )
+    # session tokens, the password hashing threads and the login throttle's limits
+    app.state.auth = AuthConfig.from_settings(settings)
 
     register_exception_handlers(app)
     _add_edge_middleware(app, settings)
@@ -259,4 +258,18 @@ def create_app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory app.main:create_app_from_env``: settings from the environment."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    refuse_unfit_settings(settings)
     return create_app(settings)
+
+
+def refuse_unfit_settings(settings: Settings) -> None:
+    """Log why and raise when the settings must not serve (the public development key in production).
+
+    Raises:
+        InsecureSettings: see ``Settings.check_fit_to_serve``.
+    """
+    try:
+        settings.check_fit_to_serve()
+    except InsecureSettings as refused:
+        log.critical("app.refused_to_start reason=%s", refused)
+        raise

@@ -1,6 +1,6 @@
 """Imports every domain's ORM models so that one metadata holds all tables (for Alembic and mappers)."""
 
-from app.accounts.models import User, UserRole
+from app.accounts.models import LoginAttempt, SessionEnd, User, UserRole, UserSession
 from app.achievements.models import Achievement, AchievementKind, Maturity
 from app.agreements.models import (
     Agreement,
@@ -60,6 +60,7 @@ __all__ = [
     "Expert",
     "FundingDecision",
     "IdempotencyRecord",
+    "LoginAttempt",
     "MatcherBuild",
     "MatcherBuildChunk",
     "MatcherBuildStatus",
@@ -80,6 +81,7 @@ __all__ = [
     "ProposalStatus",
     "ReviewRound",
     "ReviewRoundStatus",
+    "SessionEnd",
     "Studio",
     "StudioAssessment",
     "StudioKind",
@@ -90,4 +92,5 @@ __all__ = [
     "TrainingKind",
     "User",
     "UserRole",
+    "UserSession",
 ]

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import object_session
 
-from app.accounts.models import User, UserRole
-from app.accounts.security import TokenSigner, hash_password
+from app.accounts.models import User, UserRole, UserSession
+from app.accounts.security import SessionTokens, hash_password, username_key
 from app.achievements.models import Achievement, AchievementKind, Maturity
 from app.agreements.models import Agreement, AgreementStatus
 from app.agreements.service import terms_hash, terms_of
-from app.clock import local_today
+from app.clock import local_today, utcnow
+from app.config import DEV_SECRET_KEY
 from app.enterprises import uscc
 from app.enterprises.models import Enterprise
 from app.experts.models import Expert
@@ -22,6 +25,9 @@ from app.studios.models import Studio, StudioKind
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
+# the login session every factory user gets for apps with the development key (the test settings'):
+# made with the user, so it lasts exactly as long as the user does, whatever the test rolls back
+_LOGINS: weakref.WeakKeyDictionary[User, str] = weakref.WeakKeyDictionary()
 # one fast hash for every factory user: argon2 is deliberately slow
 _PASSWORD_HASH = hash_password(PASSWORD)
 
@@ -200,10 +206,41 @@ async def make_user(
         "expert_id": expert.id if role is UserRole.EXPERT and expert else None,
     }
     values.update(overrides)
+    values.setdefault("username_key", username_key(values["username"]))
     user: User = await _save(session, User(**values))
+    row, token = login_session(user, DEV_SECRET_KEY, expires_at=utcnow() + timedelta(days=1))
+    await _save(session, row)
+    _LOGINS[user] = token
     return user
 
 
-def bearer(user: User, secret: str) -> dict[str, str]:
-    """Authorization header for ``user`` signed with the app's secret."""
-    return {"Authorization": f"Bearer {TokenSigner(secret, 3600).issue(user)}"}
+def login_session(user: User, secret: str, **overrides: Any) -> tuple[UserSession, str]:
+    """A new login session of ``user`` (valid for an hour) and its token, for an app with ``secret``."""
+    token, token_hash = SessionTokens(secret).new()
+    now = utcnow()
+    values: dict[str, Any] = {
+        "user_id": user.id,
+        "token_hash": token_hash,
+        "created_at": now,
+        "last_seen_at": now,
+        "expires_at": now + timedelta(hours=1),
+    }
+    values.update(overrides)
+    return UserSession(**values), token
+
+
+def bearer(user: User, secret: str, session: AsyncSession | None = None) -> dict[str, str]:
+    """Authorization header of a login session of ``user`` for an app with ``secret``.
+
+    A factory user has one already for the development key (made and flushed with the user). Otherwise,
+    or when ``session`` is given, a new session row is added to ``session`` (by default the one
+    ``user`` was loaded in) and written by its next flush or commit.
+    """
+    if session is None and secret == DEV_SECRET_KEY and user in _LOGINS:
+        return {"Authorization": f"Bearer {_LOGINS[user]}"}
+    target = session.sync_session if session is not None else object_session(user)
+    if target is None:
+        raise ValueError("the user is detached: pass a session to add its login session to")
+    row, token = login_session(user, secret)
+    target.add(row)
+    return {"Authorization": f"Bearer {token}"}

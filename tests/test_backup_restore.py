@@ -254,6 +254,8 @@ async def test_a_restored_database_keeps_every_agreement_and_ranks(
                 await session.execute(select(User).where(User.enterprise_id == enterprise_id))
             ).scalar_one()
             restored_experts = set((await session.execute(select(Expert.id))).scalars())
+            owner_login = bearer(owner, SECRET, session)
+            await session.commit()
     finally:
         await engine.dispose()
     assert newer_expert not in restored_experts
@@ -264,7 +266,7 @@ async def test_a_restored_database_keeps_every_agreement_and_ranks(
             transport=ASGITransport(app=app, raise_app_exceptions=False), base_url="http://testserver"
         ) as http,
     ):
-        response = await http.post(f"/api/v1/orders/{order_id}/proposals", headers=bearer(owner, SECRET))
+        response = await http.post(f"/api/v1/orders/{order_id}/proposals", headers=owner_login)
         assert response.status_code == 201, response.text
         ranked = {p["expert_id"] for p in response.json()}
         assert ranked and ranked <= restored_experts

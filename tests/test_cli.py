@@ -84,7 +84,7 @@ def test_migrate_demo_serve_on_the_embedded_database(sqlite_url: str) -> None:
         assert all("\u4e00" <= e["name"][0] <= "\u9fff" for e in experts["items"])
         assert httpx.get(f"{base}/docs", timeout=5).status_code == 200
         login = httpx.post(
-            f"{base}/api/v1/auth/login", json={"username": "enterprise", "password": "demo-2026"}
+            f"{base}/api/v1/auth/login", json={"username": "enterprise", "password": "demo-2026-public"}
         )
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         me = login.json()["user"]

@@ -19,6 +19,8 @@ from tests.conftest import TEST_DATABASE, create_database, drop_database
 
 EXPECTED_TABLES = {
     "users",
+    "user_sessions",
+    "login_attempts",
     "enterprises",
     "studios",
     "studio_assessments",

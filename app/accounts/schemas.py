@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from app.accounts.models import UserRole
 from app.schemas import NO_NUL_PATTERN, Text
 
+
+def _nfkc(value: object) -> object:
+    # a full-width `ｚｈａｎｇ．ｗｅｉ` typed with a Chinese input method is the ASCII name it looks like
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
 Username = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
+    str,
+    BeforeValidator(_nfkc),
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$"),
 ]
+# the policy (length, not the username, not easy to guess) is the service's: app/accounts/passwords.py
+Password = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)]
 
 
 class LoginRequest(BaseModel):
@@ -21,7 +32,7 @@ class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Annotated[str, Text(50)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)]
+    password: Password
 
 
 class UserRead(BaseModel):
@@ -37,6 +48,7 @@ class UserRead(BaseModel):
     expert_id: int | None
     is_active: bool
     last_login_at: datetime | None
+    must_change_password: bool
 
 
 class LoginResponse(BaseModel):
@@ -54,8 +66,24 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
-    password: Annotated[str, StringConstraints(min_length=8, max_length=200, pattern=NO_NUL_PATTERN)]
+    password: Password
     display_name: Annotated[str, Text(100)]
     role: UserRole
     enterprise_id: int | None = Field(default=None, ge=1)
     expert_id: int | None = Field(default=None, ge=1)
+
+
+class PasswordChange(BaseModel):
+    """The caller changes their own password; the current one is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Password
+    new_password: Password
+
+
+class PasswordReset(BaseModel):
+    """The temporary password an administrator hands over; it must be changed at the next login."""
+
+    user: UserRead
+    temporary_password: str

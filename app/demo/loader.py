@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import service as account_service
 from app.accounts.models import UserRole
-from app.accounts.repository import UserRepository
 from app.accounts.schemas import UserCreate
 from app.accounts.security import Actor
 from app.achievements import service as achievement_service
@@ -35,7 +34,8 @@ from app.studios.schemas import StudioCreate
 log = logging.getLogger(__name__)
 
 # One login per role, documented in the README. Demo only: change or remove them in production.
-DEMO_PASSWORD = "demo-2026"
+# public (printed in the README and on the login page in development mode): demo installations only
+DEMO_PASSWORD = "demo-2026-public"
 DEMO_ADMIN = "admin"
 DEMO_ENTERPRISE_USER = "enterprise"
 DEMO_EXPERT_USER = "expert"
@@ -84,7 +84,7 @@ async def load_demo(database_url: str, *, show_progress: bool = True) -> DemoSum
 
 async def load_demo_into(session: AsyncSession, *, show_progress: bool = False) -> DemoSummary:
     """Write the demo records with ``session``; skip when the demo administrator already exists."""
-    if await UserRepository(session).get_by_username(DEMO_ADMIN) is not None:
+    if await account_service.username_taken(session, DEMO_ADMIN):
         log.info("demo.skipped reason=already_loaded")
         return DemoSummary(skipped=True)
     data = read_demo_data()

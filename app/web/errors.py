@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.accounts.errors import PasswordChangeRequired
+from app.errors import problem_from_domain_error
 from app.web.deps import LoginRequired
 from app.web.templating import render
 
@@ -35,7 +37,15 @@ async def _on_login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
 
 
+async def _on_password_change_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PasswordChangeRequired)
+    if is_page(request):  # a temporary password: every page leads to the change form first
+        return RedirectResponse("/account/password", status_code=303)
+    return problem_from_domain_error(request, exc)
+
+
 def register_page_errors(app: FastAPI) -> None:
-    """Install the login redirect and make ``app.errors`` render problems on pages as HTML."""
+    """Install the login and change-password redirects and make ``app.errors`` render problems on pages as HTML."""
     app.add_exception_handler(LoginRequired, _on_login_required)
+    app.add_exception_handler(PasswordChangeRequired, _on_password_change_required)
     app.state.page_problem_renderer = (is_page, problem_page)

@@ -47,6 +47,10 @@ FLASH_MESSAGES = {
     "achievement_added": "成果已发布，企业可在成果库中检索到。",
     "achievement_saved": "成果已更新。",
     "review_submitted": "评分已提交。",
+    "password_changed": "密码已修改，您在其他设备上的登录已全部退出。",
+    "user_created": "账号已创建。",
+    "user_disabled": "账号已停用，该账号的所有登录已立即失效。",
+    "user_enabled": "账号已启用。",
 }
 
 

@@ -48,6 +48,8 @@ def render(
 ) -> HTMLResponse:
     """Render a page (request first, autoescape on), with the CSRF token and the logged-in user."""
     values = {"csrf_token": csrf_token(request), "actor": getattr(request.state, "actor", None)}
+    # who is logged in, for the header (display name): set by the authentication dependency
+    values |= {"account": getattr(request.state, "account", None)}
     values |= {"unread": getattr(request.state, "unread", 0)}
     values |= {"flash": FLASH_MESSAGES.get(request.query_params.get("flash", ""))}
     values |= context or {}

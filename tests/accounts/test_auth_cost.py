@@ -1,7 +1,11 @@
-"""Authentication costs at most one indexed lookup per request: the account by its primary key."""
+"""Authentication costs one indexed lookup per request: the session by its token hash, joined to its account.
+
+The session's last activity is written at most once a minute, never once per request.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -9,13 +13,15 @@ from httpx import AsyncClient
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.models import UserRole
+from app.accounts.models import UserRole, UserSession
 from app.accounts.security import SESSION_COOKIE
-from tests.factories import make_expert, make_order, make_user
-from tests.problems import Auth
+from app.clock import utcnow
+from app.config import Settings
+from tests.factories import login_session, make_expert, make_order, make_user
 
 
 async def _statements(session: AsyncSession, call: Any) -> tuple[Any, list[str]]:
+    await session.flush()
     session.expunge_all()  # nothing cached in the identity map: every read is a statement
     connection = (await session.connection()).sync_connection
     assert connection is not None
@@ -32,12 +38,14 @@ async def _statements(session: AsyncSession, call: Any) -> tuple[Any, list[str]]
 
 
 @pytest.mark.parametrize("carrier", ["bearer", "cookie"])
-async def test_a_request_pays_one_primary_key_lookup_for_its_caller(
-    client: AsyncClient, session: AsyncSession, auth: Auth, carrier: str
+async def test_a_request_pays_one_session_lookup_for_its_caller(
+    client: AsyncClient, session: AsyncSession, settings: Settings, carrier: str
 ) -> None:
     user = await make_user(session, UserRole.EXPERT, expert=await make_expert(session))
     order = await make_order(session)
-    headers = auth(user)
+    row, token = login_session(user, settings.secret_key.get_secret_value())
+    session.add(row)
+    headers = {"Authorization": f"Bearer {token}"}
     if carrier == "cookie":
         client.cookies.set(SESSION_COOKIE, headers.pop("Authorization").removeprefix("Bearer "))
 
@@ -46,8 +54,33 @@ async def test_a_request_pays_one_primary_key_lookup_for_its_caller(
     )
 
     assert response.status_code == 200, response.text
-    # who is calling (by primary key), then the order with its enterprise: nothing else
+    # who is calling (the session by its unique token hash, joined to the account), then the order
     assert len(statements) == 2, "\n".join(statements)
-    assert statements[0].startswith("SELECT users.id")
-    assert statements[0].endswith("FROM users WHERE users.id = $1::INTEGER")
+    assert statements[0].startswith("SELECT user_sessions.id")
+    assert "FROM user_sessions JOIN users ON users.id = user_sessions.user_id" in statements[0]
+    assert "WHERE user_sessions.token_hash = $1" in statements[0]
     assert "FROM orders" in statements[1]
+
+
+async def test_last_activity_is_written_at_most_once_a_minute(
+    client: AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(session, UserRole.EXPERT, expert=await make_expert(session))
+    order = await make_order(session)
+    stale = utcnow() - timedelta(minutes=5)
+    row, token = login_session(user, settings.secret_key.get_secret_value(), last_seen_at=stale)
+    session.add(row)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    first, first_statements = await _statements(
+        session, lambda: client.get(f"/api/v1/orders/{order.id}", headers=headers)
+    )
+    second, second_statements = await _statements(
+        session, lambda: client.get(f"/api/v1/orders/{order.id}", headers=headers)
+    )
+
+    assert first.status_code == second.status_code == 200
+    assert sum(s.startswith("UPDATE user_sessions SET last_seen_at") for s in first_statements) == 1
+    assert not any(s.startswith("UPDATE") for s in second_statements), "\n".join(second_statements)
+    stored = await session.get(UserSession, row.id)
+    assert stored is not None and stored.last_seen_at > stale + timedelta(minutes=4)

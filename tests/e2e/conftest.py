@@ -138,7 +138,7 @@ def new_context(server: str, browser: Browser, outside_requests: OutsideRequests
         context.close()
 
 
-def log_in(page: Page, username: str, password: str = "demo-2026") -> None:
+def log_in(page: Page, username: str, password: str = "demo-2026-public") -> None:
     """Log in through the login form."""
     page.goto("/login")
     page.get_by_label("用户名").fill(username)

@@ -6,8 +6,8 @@ already written are chained here, in id order. ``audit_anchors`` remembers heads
 cutting off the newest events shows too. On PostgreSQL both tables also refuse ``TRUNCATE`` (the
 owner can still drop the trigger: the app must not connect as the owner, see docs/DEPLOY.md).
 
-Revision ID: 20261203_0010
-Revises: 20261203_0006
+Revision ID: 20261203_0008
+Revises: 20261203_0007
 Create Date: 2026-12-03 14:00:00
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_0010"
-down_revision: str | None = "20261203_0006"
+revision: str = "20261203_0008"
+down_revision: str | None = "20261203_0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
