@@ -117,6 +117,7 @@ class World:
     review_y: int  # Y's submitted review of agreement_active in OPEN_YEAR
     username_a: str
     password_a: str
+    user_a: int  # the account of A's user
 
 
 OPEN_YEAR = 2030  # a review round with agreement_active ranked in it
@@ -138,6 +139,7 @@ DEFAULT_PATH: dict[str, Any] = {
     "number": 1,
     "proposal_id": "proposal_z",
     "review_id": "review_y",
+    "user_id": "user_a",
     "year": OPEN_YEAR,
     "code": "order_not_found",
     "kind": "enterprises",
@@ -172,6 +174,10 @@ def case(outcomes: Mapping[str, Outcome], **kwargs: Any) -> tuple[Case, ...]:
 def _new_user(w: World) -> dict[str, Any]:
     return {"username": "matrix-new-user", "password": "Zq8-vLm-2pRt-Kw", "display_name": "新账号",
             "role": "enterprise", "enterprise_id": w.enterprise_a}  # fmt: skip
+
+
+def _password_change(w: World) -> dict[str, Any]:
+    return {"current_password": w.password_a, "new_password": "Zq8-vLm-2pRt-Kw-neu"}
 
 
 def _new_enterprise(w: World) -> dict[str, Any]:
@@ -277,6 +283,20 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
     ("POST", f"{_API}/auth/logout"): case(PUBLIC),
     ("GET", f"{_API}/auth/me"): case(ANY_USER),
     ("POST", f"{_API}/users"): case(ADMIN_ONLY, json=_new_user),
+    # everyone changes their own password (all six share one, so the body fits each); the
+    # anonymous visitor has no account to change
+    ("POST", f"{_API}/auth/password"): case(ANY_USER, json=_password_change),
+    ("GET", f"{_API}/users"): case(ADMIN_ONLY),
+    ("POST", f"{_API}/users/{{user_id}}/password-reset"): case(ADMIN_ONLY),
+    ("POST", f"{_API}/users/{{user_id}}/disable"): case(ADMIN_ONLY),
+    ("POST", f"{_API}/users/{{user_id}}/enable"): case(ADMIN_ONLY),
+    ("GET", "/account/password"): case(ANY_USER_PAGE),
+    ("POST", "/account/password"): case(ANY_USER_PAGE, form=_password_change),
+    ("GET", "/admin/users"): case(ADMIN_PAGE),
+    ("POST", "/admin/users"): case(ADMIN_PAGE, form=_new_user),
+    ("POST", "/admin/users/{user_id}/password-reset"): case(ADMIN_PAGE),
+    ("POST", "/admin/users/{user_id}/disable"): case(ADMIN_PAGE),
+    ("POST", "/admin/users/{user_id}/enable"): case(ADMIN_PAGE),
     # ------------------------------------------------------------------ enterprises, studios
     ("POST", f"{_API}/enterprises"): case(ADMIN_ONLY, json=_new_enterprise),
     ("GET", f"{_API}/enterprises"): case(ANY_USER),

@@ -141,7 +141,7 @@ async def build_world(session: AsyncSession) -> tuple[World, dict[str, User]]:
         notification_a=notification.id, agreement_draft=agreement_draft.id,
         agreement_pending=agreement_pending.id, agreement_active=agreement_active.id,
         agreement_amending=agreement_amending.id, review_y=review_y.id,
-        username_a=users[ENT_A].username, password_a=PASSWORD,
+        username_a=users[ENT_A].username, password_a=PASSWORD, user_a=users[ENT_A].id,
     )  # fmt: skip
     return world, users
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User, UserRole
+from app.accounts.schemas import PasswordChange, UserCreate
 from app.accounts.security import Actor
 from app.achievements.schemas import AchievementCreate, AchievementUpdate
 from app.agreements.models import AgreementStatus
@@ -307,6 +308,7 @@ class World:
     proposal_id: int
     achievement_id: int
     review_id: int
+    spare_user_id: int  # an account the admin pages may reset, disable and enable
 
 
 async def build_world(session: AsyncSession) -> World:
@@ -317,6 +319,7 @@ async def build_world(session: AsyncSession) -> World:
     other = await make_expert(session)
     expert_user = await make_user(session, UserRole.EXPERT, expert=expert)
     admin = await make_user(session, UserRole.ADMIN)
+    spare = await make_user(session, UserRole.ENTERPRISE, enterprise=owner_enterprise)
     draft = await make_order(session, studio, status=OrderStatus.DRAFT)
     published = await make_order(session, studio)
     invited = await make_order(session, studio)
@@ -343,6 +346,7 @@ async def build_world(session: AsyncSession) -> World:
         draft_order=draft.id, published_order=published.id, invited_order=invited.id,
         agreement_id=agreement.id, catalogued_agreement=project.id, taking_id=taking.id,
         proposal_id=proposals[1].id, achievement_id=achievement.id, review_id=review.id,
+        spare_user_id=spare.id,
     )  # fmt: skip
 
 
@@ -372,7 +376,8 @@ def plausible(w: World) -> dict[str, str]:
         "demonstration_score": "90", "assessed_on": today.isoformat(), "q": "焊接", "district": "邗江区",
         "discipline": "机械", "cohort": "13", "field": "焊接", "status": "draft", "page": "1",
         "unread": "true", "created": "1", "skipped": "false", "problem": "order_withdrawn",
-        "flash": "saved",
+        "flash": "saved", "current_password": PASSWORD, "new_password": "Zq8-vLm-2pRt-Kw-neu",
+        "display_name": "新账号", "role": "enterprise",
     }  # fmt: skip
 
 
@@ -397,6 +402,7 @@ ORDER = (("order_id", "published_order"),)
 AGREEMENT = (("agreement_id", "agreement_id"),)
 ROUND: tuple[tuple[str, str], ...] = ()  # the round of YEAR
 STUDIO = (("studio_id", "studio_id"),)
+SPARE_USER = (("user_id", "spare_user_id"),)
 PAGE_CASES = (
     PageCase("GET", "/", "visitor"),
     PageCase("GET", "/login", "visitor", ("next",)),
@@ -425,6 +431,13 @@ PAGE_CASES = (
     PageCase("GET", "/problems/{code}", "visitor"),
     PageCase("POST", "/login", "visitor", ("username", "password", "next")),
     PageCase("POST", "/logout", "enterprise"),
+    PageCase("GET", "/account/password", "enterprise"),
+    PageCase("POST", "/account/password", "enterprise", names(PasswordChange)),
+    PageCase("GET", "/admin/users", "admin"),
+    PageCase("POST", "/admin/users", "admin", names(UserCreate)),
+    PageCase("POST", "/admin/users/{user_id}/password-reset", "admin", ids=SPARE_USER),
+    PageCase("POST", "/admin/users/{user_id}/disable", "admin", ids=SPARE_USER),
+    PageCase("POST", "/admin/users/{user_id}/enable", "admin", ids=SPARE_USER),
     PageCase("POST", "/orders/new", "enterprise", names(OrderCreate, "action")),
     PageCase("POST", "/orders/preview", "enterprise", ("title", "description", "fields", "need_kind")),
     PageCase("POST", "/orders/{order_id}/publish", "enterprise", ids=(("order_id", "draft_order"),)),
@@ -624,7 +637,7 @@ async def test_search_parameters_follow_the_rule(client: AsyncClient, q: str) ->
 
 # not text a person reads: secrets (compared, never shown or stored as typed), and path keys looked up
 # in a fixed table and echoed escaped
-NOT_TEXT_FIELDS = {"password"}
+NOT_TEXT_FIELDS = {"password", "current_password", "new_password"}
 NOT_TEXT_PATHS = {"/problems/{code} code", "/static/vendor/{name} name"}
 
 

@@ -17,6 +17,7 @@ from app.accounts.security import SESSION_COOKIE
 from app.audit.models import AuditEvent
 from app.clock import utcnow
 from app.config import Settings
+from app.web.csrf import CSRF_COOKIE, CSRF_HEADER
 from tests.factories import PASSWORD, login_session, make_user
 from tests.problems import Auth, assert_problem
 
@@ -64,7 +65,9 @@ async def test_logout_with_the_cookie_ends_the_session_a_copied_cookie_had(
     token = client.cookies[SESSION_COOKIE]
     assert token == response.json()["access_token"]
 
-    assert (await client.post(LOGOUT)).status_code == 204
+    await client.get("/login")  # a page gives the browser its CSRF cookie
+    csrf = {CSRF_HEADER: client.cookies[CSRF_COOKIE]}  # a cookie session's write needs the token
+    assert (await client.post(LOGOUT, headers=csrf)).status_code == 204
 
     client.cookies.set(SESSION_COOKIE, token)  # the old cookie, replayed
     assert_problem(await client.get(ME), 401, "unauthenticated")
