@@ -18,9 +18,10 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Route, expect
 
+from app.demo.loader import DEMO_PASSWORD
 from tests.e2e.conftest import log_in
 
-PASSWORD = "demo-2026"
+PASSWORD = DEMO_PASSWORD
 
 
 @pytest.fixture(scope="module")
