@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -68,6 +69,25 @@ def own_migrated_database(suffix: str) -> Iterator[str]:
     migrations.upgrade(url)
     yield url
     drop_database(name)
+
+
+@asynccontextmanager
+async def real_app_client(
+    settings: Settings, database_url: str
+) -> AsyncIterator[tuple[AsyncClient, AsyncEngine, str]]:
+    """A client of a real app on ``database_url`` (its own engine, sessions and commits), an engine for
+    set-up and checks, and the app's secret key: for races that the rolled-back session would hide."""
+    app_settings = settings.model_copy(update={"database_url": database_url})
+    app = create_app(app_settings)
+    engine = create_engine(database_url)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(
+            transport=ASGITransport(app=app, raise_app_exceptions=False), base_url="http://testserver"
+        ) as client,
+    ):
+        yield client, engine, app_settings.secret_key.get_secret_value()
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")

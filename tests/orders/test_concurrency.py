@@ -7,16 +7,14 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.accounts.models import User, UserRole
 from app.config import Settings
-from app.db import create_engine
-from app.main import create_app
 from app.orders.models import SLOT_HOLDING, Order, OrderStatus, OrderTaking
-from tests.conftest import own_migrated_database
+from tests.conftest import own_migrated_database, real_app_client
 from tests.factories import bearer, make_expert, make_order, make_studio, make_user
 
 API = "/api/v1"
@@ -34,17 +32,8 @@ async def race(
     settings: Settings, race_database_url: str
 ) -> AsyncIterator[tuple[AsyncClient, AsyncEngine, str]]:
     """A client of a real app (its own engine and sessions), an engine for set-up and checks, the secret."""
-    app_settings = settings.model_copy(update={"database_url": race_database_url})
-    app = create_app(app_settings)
-    engine = create_engine(race_database_url)
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(
-            transport=ASGITransport(app=app, raise_app_exceptions=False), base_url="http://testserver"
-        ) as client,
-    ):
-        yield client, engine, app_settings.secret_key.get_secret_value()
-    await engine.dispose()
+    async with real_app_client(settings, race_database_url) as race:
+        yield race
 
 
 async def _orders(engine: AsyncEngine) -> tuple[list[Order], User, list[User]]:
