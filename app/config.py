@@ -74,6 +74,9 @@ class DatabaseLimits(BaseModel):
     pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=10, ge=0)
     pool_timeout_seconds: float = Field(default=5, gt=0)
+    # a pooled connection older than this is replaced at its next checkout, before a firewall or the
+    # server's idle limit drops it unseen
+    pool_recycle_seconds: float = Field(default=1800, gt=0)
 
 
 class ImportLimits(BaseModel):

@@ -11,11 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import JSON, DateTime, Dialect, Enum, MetaData, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 from app.clock import utcnow
 from app.config import DatabaseLimits
@@ -113,9 +115,37 @@ def create_engine(
             "pool_size": limits.pool_size,
             "max_overflow": limits.max_overflow,
             "pool_timeout": limits.pool_timeout_seconds,
+            "pool_recycle": limits.pool_recycle_seconds,
             "connect_args": _asyncpg_limits(limits),
         }
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    _ping_at_checkout(engine)
+    return engine
+
+
+def _ping_at_checkout(engine: AsyncEngine) -> None:
+    """Ping a pooled connection with one round trip before it is handed out again.
+
+    SQLAlchemy's ``pool_pre_ping`` pings asyncpg with BEGIN, an empty query and ROLLBACK: three round
+    trips per request (for pgbouncer's transaction mode, which the service does not use). An empty
+    query alone tells as well whether the server still answers. A dead connection replaces every older
+    pooled connection (``InvalidatePoolError``: a database restart kills them all at once), and the
+    request gets a fresh one.
+    """
+
+    def ping(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if record.info.setdefault(_USED, False) is False:
+            record.info[_USED] = True
+            return  # just connected
+        try:
+            await_only(dbapi_connection.driver_connection.fetchrow(";"))
+        except Exception as exc:
+            raise sa_exc.InvalidatePoolError(f"a pooled connection did not answer: {exc!r}") from exc
+
+    event.listen(engine.sync_engine, "checkout", ping)
+
+
+_USED = "studio_match_used"
 
 
 def _asyncpg_limits(limits: DatabaseLimits) -> dict[str, Any]:

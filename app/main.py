@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
@@ -118,7 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_edge_middleware(app, settings)
     app.add_middleware(RequestIdMiddleware)
 
-    api = APIRouter(prefix=API_PREFIX)
+    # each API router is included on the app itself: FastAPI matches a request against every router
+    # of each level it passes (twice), so one level fewer is less work on every request
     for router in (
         accounts_router,
         enterprises_router,
@@ -134,8 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         transfer_router,
         dashboard_router,
     ):
-        api.include_router(router)
-    app.include_router(api)
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
     app.include_router(problems_router)
 

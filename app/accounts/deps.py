@@ -20,7 +20,7 @@ from app.errors import Unauthenticated
 _bearer = HTTPBearer(auto_error=False, description="登录接口返回的 access_token")
 
 
-def get_auth_config(request: Request) -> AuthConfig:
+async def get_auth_config(request: Request) -> AuthConfig:
     """Return the app's login config (built once from the settings)."""
     auth: AuthConfig = request.app.state.auth
     return auth

@@ -34,14 +34,29 @@ async def check_readiness(session: AsyncSession) -> Readiness:
     """
     head = head_revision()
     try:
-        revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
+        revision = await _revision(session)
     except Exception:
-        # unreachable, or never migrated (no alembic_version table): tell them apart with a plain query
+        # a pooled connection the server dropped: the pool is now invalidated, so ask once more on a
+        # fresh one (the probe must not report "never migrated" for a connection that was lost)
         try:
             await session.rollback()
-            await session.execute(text("SELECT 1"))
-        except Exception as exc:
-            fault = database_fault(exc) or DatabaseUnavailable()
-            return Readiness(database=False, revision=None, head=head, fault=fault)
-        return Readiness(database=True, revision=None, head=head)
+            revision = await _revision(session)
+        except Exception:
+            return await _why_not(session, head)
     return Readiness(database=True, revision=revision, head=head)
+
+
+async def _revision(session: AsyncSession) -> str | None:
+    revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    return None if revision is None else str(revision)
+
+
+async def _why_not(session: AsyncSession, head: str) -> Readiness:
+    # unreachable, or never migrated (no alembic_version table): tell them apart with a plain query
+    try:
+        await session.rollback()
+        await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        fault = database_fault(exc) or DatabaseUnavailable()
+        return Readiness(database=False, revision=None, head=head, fault=fault)
+    return Readiness(database=True, revision=None, head=head)

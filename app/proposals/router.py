@@ -21,7 +21,7 @@ router = APIRouter(tags=["匹配建议"])
 TopK = Annotated[int, Query(ge=1, le=50, description="返回条数，1–50")]
 
 
-def get_matcher_index(request: Request) -> MatcherIndex:
+async def get_matcher_index(request: Request) -> MatcherIndex:
     """The process's matcher index."""
     index: MatcherIndex = request.app.state.matcher_index
     return index

@@ -28,7 +28,7 @@ from app.studios.schemas import (
 router = APIRouter(prefix="/studios", tags=["工作室"])
 
 
-def get_star_policy(request: Request) -> StarRatingPolicy:
+async def get_star_policy(request: Request) -> StarRatingPolicy:
     """The star-rating weights and thresholds of this app's settings."""
     settings: Settings = request.app.state.settings
     return settings.star_rating
