@@ -94,9 +94,11 @@ class Repository(Generic[M]):
     ) -> Window[M]:
         """Run ``statement`` for one page of a list that may be long, without counting all of it.
 
-        The page is read with one row more than asked (``has_more``), in the order of an index
-        (``sort``, then the id, so ties page stably). The matches are counted only when the page does
-        not tell (it is full, or past the end), and then only up to ``COUNT_LIMIT``.
+        One statement: the page is read with one row more than asked (``has_more``), in the order of
+        an index (``sort``, then the id, so ties page stably), and each row carries the number of
+        matches counted up to ``COUNT_LIMIT + 1`` (an uncorrelated sub-select the database runs once,
+        instead of a second statement). The last page needs no count (everything before it is the
+        offset); only a page past the end (no rows, so no count) asks a second time.
 
         Args:
             statement: a ``select(Model)`` with the filters applied.
@@ -109,16 +111,22 @@ class Repository(Generic[M]):
         ordering = (
             [column.desc(), id_column.desc()] if sort.startswith("-") else [column.asc(), id_column.asc()]
         )
+        capped = statement.with_only_columns(id_column).order_by(None).limit(COUNT_LIMIT + 1).subquery()
+        capped_count = select(func.count()).select_from(capped)
         rows = (
-            await self.session.scalars(
-                statement.order_by(*ordering).offset(params.offset).limit(params.page_size + 1)
+            await self.session.execute(
+                statement.add_columns(capped_count.scalar_subquery())
+                .order_by(*ordering)
+                .offset(params.offset)
+                .limit(params.page_size + 1)
             )
         ).all()
-        items, has_more = rows[: params.page_size], len(rows) > params.page_size
+        items: list[M] = [row[0] for row in rows[: params.page_size]]
+        has_more = len(rows) > params.page_size
         if items and not has_more:  # the last page: everything before it is the offset
             return Window(items, params.offset + len(items), total_exact=True, has_more=False)
-        capped = statement.with_only_columns(id_column).order_by(None).limit(COUNT_LIMIT + 1).subquery()
-        counted = int(await self.session.scalar(select(func.count()).select_from(capped)) or 0)
+        # past the end, the page brought no count
+        counted = int(rows[0][1]) if rows else int(await self.session.scalar(capped_count) or 0)
         if counted <= COUNT_LIMIT:
             return Window(items, counted, total_exact=True, has_more=has_more)
         return Window(
