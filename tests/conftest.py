@@ -6,11 +6,13 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -160,3 +162,22 @@ def auth(settings: Settings) -> Callable[[User], dict[str, str]]:
 async def admin(session: AsyncSession) -> User:
     """An administrator (市总工会)."""
     return await make_user(session, UserRole.ADMIN, display_name="市总工会管理员")
+
+
+async def recorded_statements(session: AsyncSession, call: Any) -> tuple[Any, list[str]]:
+    """Run ``call`` and return its result with the SQL it sent through ``session``'s connection
+    (the rolled-back test session, which the test app's requests share)."""
+    await session.flush()
+    session.expunge_all()  # nothing cached in the identity map: every read is a statement
+    connection = (await session.connection()).sync_connection
+    assert connection is not None
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        return await call(), statements
+    finally:
+        event.remove(connection, "before_cursor_execute", record)

@@ -21,7 +21,7 @@ from app.experts.repository import ExpertFilters, ExpertRepository
 from app.orders.repository import OrderFilters, OrderRepository
 from app.pagination import PageParams
 from app.search import backfill_search_tokens, query_tokens
-from tests.conftest import TEST_DATABASE, create_database, drop_database
+from tests.conftest import TEST_DATABASE, create_database, drop_database, recorded_statements
 from tests.factories import make_expert, make_order
 from tests.problems import Auth, assert_problem
 
@@ -129,6 +129,23 @@ async def test_a_long_list_is_counted_up_to_the_limit(
 
     assert (first["total"], first["total_exact"], first["has_more"]) == (3, False, True)
     assert (len(last["items"]), last["total"], last["total_exact"], last["has_more"]) == (1, 5, True, False)
+
+
+async def test_a_page_and_its_count_are_one_statement(
+    client: AsyncClient, session: AsyncSession, auth: Auth, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "COUNT_LIMIT", 3)
+    for _ in range(5):
+        await make_order(session, title="超声波焊接参数优化")
+    headers = auth(admin)
+
+    response, statements = await recorded_statements(
+        session, lambda: client.get(ORDERS, params={"q": "超声波", "page_size": 2}, headers=headers)
+    )
+
+    assert response.json()["total"] == 3
+    orders = [s for s in statements if "FROM orders" in s]
+    assert len(orders) == 1, "\n".join(orders)
 
 
 async def test_a_page_deeper_than_the_offset_limit_is_refused(

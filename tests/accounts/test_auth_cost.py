@@ -6,35 +6,17 @@ The session's last activity is written at most once a minute, never once per req
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import UserRole, UserSession
 from app.accounts.security import SESSION_COOKIE
 from app.clock import utcnow
 from app.config import Settings
+from tests.conftest import recorded_statements
 from tests.factories import login_session, make_expert, make_order, make_user
-
-
-async def _statements(session: AsyncSession, call: Any) -> tuple[Any, list[str]]:
-    await session.flush()
-    session.expunge_all()  # nothing cached in the identity map: every read is a statement
-    connection = (await session.connection()).sync_connection
-    assert connection is not None
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(" ".join(statement.split()))
-
-    event.listen(connection, "before_cursor_execute", record)
-    try:
-        return await call(), statements
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("carrier", ["bearer", "cookie"])
@@ -49,7 +31,7 @@ async def test_a_request_pays_one_session_lookup_for_its_caller(
     if carrier == "cookie":
         client.cookies.set(SESSION_COOKIE, headers.pop("Authorization").removeprefix("Bearer "))
 
-    response, statements = await _statements(
+    response, statements = await recorded_statements(
         session, lambda: client.get(f"/api/v1/orders/{order.id}", headers=headers)
     )
 
@@ -72,10 +54,10 @@ async def test_last_activity_is_written_at_most_once_a_minute(
     session.add(row)
     headers = {"Authorization": f"Bearer {token}"}
 
-    first, first_statements = await _statements(
+    first, first_statements = await recorded_statements(
         session, lambda: client.get(f"/api/v1/orders/{order.id}", headers=headers)
     )
-    second, second_statements = await _statements(
+    second, second_statements = await recorded_statements(
         session, lambda: client.get(f"/api/v1/orders/{order.id}", headers=headers)
     )
 
