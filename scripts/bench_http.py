@@ -23,6 +23,8 @@ Needs ``wrk`` (Debian: ``sudo apt-get install wrk``) and a PostgreSQL server (``
      consultation;
    - each endpoint alone at 50 connections (its throughput, as a share of ``/healthz``'s);
    - each endpoint alone on one connection (service time);
+   - the floor: the same read script on one connection against ``bench_floor_app.py`` (the same two
+     reads on bare FastAPI + SQLAlchemy Core, one worker): what any service on this stack and machine pays;
 4. prints one table (req/s, p50, p95, p99, errors) and the issue's targets, met or not.
 
 ``--soak MINUTES`` then runs the mix for that long, sampling each worker's resident memory every few
@@ -87,6 +89,7 @@ LABELS = {
     "recommended": "recommended: GET /api/v1/experts/{id}/recommended-orders",
     "take": "take: POST /api/v1/orders/{id}/takings",
     "consult": "consultation: POST /api/v1/agreements/{id}/consultations",
+    "floor": "floor: the same two reads, bare FastAPI + SQLAlchemy Core (bench_floor_app.py)",
 }
 # how the mix's 50 users are spread over the endpoints (closed loop: each waits for its answer)
 MIX = {"list": 12, "search": 10, "read": 12, "rank": 6, "recommended": 5, "take": 3, "consult": 2}
@@ -392,6 +395,26 @@ def start_server(env: dict[str, str], port: int, workers: int, log_dir: Path, ti
             time.sleep(0.1)
     stop_server(server)
     raise RuntimeError(f"the service did not start within {timeout:.0f} s; see {log_path}")
+
+
+def start_floor(env: dict[str, str], port: int, log_dir: Path) -> subprocess.Popen[bytes]:
+    """Serve ``bench_floor_app.py`` (one uvicorn worker) and wait until it answers."""
+    log = (log_dir / "floor.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench_floor_app:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--app-dir", str(ROOT / "scripts")],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.perf_counter() + 60
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        while time.perf_counter() < deadline:
+            try:
+                if client.get("/healthz").status_code == 200:
+                    return process
+            except httpx.HTTPError:
+                time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"the floor app did not start; see {log_dir / 'floor.log'}")
 
 
 def stop_server(server: Server) -> None:
@@ -739,6 +762,8 @@ def print_report(
         row("alone", name, args.connections, results["alone"][name], share=True)
     for name in ENDPOINTS:
         row("one connection", name, 1, results["one"][name])
+    if "floor" in results["one"]:
+        row("one connection", "floor", 1, results["one"]["floor"])
 
     checks: list[tuple[str, str, bool]] = []
     for name, target in SHARE_TARGETS.items():
@@ -967,6 +992,23 @@ def main() -> int:
                     base_url, scripts("one", {name: 1}), d, progress, f"单连接：{LABELS[name]}"
                 )
             rss_after = server.worker_rss_mb()
+            # the stack's floor on this machine: the same read script against the bare app
+            task = progress.add_task("对照：裸 FastAPI + SQLAlchemy Core", total=None)
+            floor = start_floor(env, args.port + 1, work)
+            try:
+                results["one"] |= {
+                    "floor": run_wrk_group(
+                        f"http://127.0.0.1:{args.port + 1}",
+                        {"read": (workload.script(work, "floor", "read"), 1)},
+                        d,
+                        progress,
+                        f"单连接：{LABELS['floor']}",
+                    )["read"]
+                }
+            finally:
+                floor.terminate()
+                floor.wait(timeout=30)
+            progress.update(task, total=1, completed=1)
             if args.soak:
                 soak(base_url, server, workload, work, args.soak, progress)
         sizes = asyncio.run(count_rows(database_url)) | {"load_s": load_s, "reindex_s": reindex_s}
