@@ -62,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_corpus import Corpus, utc_now
 
 from app.accounts.models import User
-from app.accounts.security import Actor, hash_password
+from app.accounts.security import Actor, hash_password, username_key
 from app.agreements import service as agreement_service
 from app.agreements.schemas import AgreementTermsUpdate
 from app.clock import local_today
@@ -204,6 +204,7 @@ async def load_records(database_url: str, experts: int, orders: int, progress: P
                 user.setdefault("enterprise_id", None)
                 user.setdefault("expert_id", None)
                 user["password_hash"] = password_hash
+                user["username_key"] = username_key(user["username"])
             await connection.execute(insert(tables["users"]), users)
             # rows came with explicit ids: move each sequence past them
             for table in ("enterprises", "studios", "experts", "orders"):
