@@ -92,7 +92,8 @@ def run_reindex(label: str, code: Path, env: dict[str, str], progress: Progress)
         hwm = max(hwm, status_kib(process.pid, "VmHWM") or 0)
         rss = status_kib(process.pid, "VmRSS") or 0
         progress.update(
-            task, description=f"重建匹配索引（{label}）：RSS {rss / 1024:,.0f} MiB，峰值 {hwm / 1024:,.0f} MiB"
+            task,
+            description=f"重建匹配索引（{label}）：RSS {rss / 1024:,.0f} MiB，峰值 {hwm / 1024:,.0f} MiB",
         )
         time.sleep(0.1)
     wall = time.perf_counter() - started
@@ -183,7 +184,15 @@ def main() -> int:
                 f"{counts['orders']:,} orders ({counts['published']:,} published); loaded in {load_s:.0f} s"
             )
         )
-        for column in ("code", "wall s", "peak RSS MiB (VmHWM)", "ru_maxrss MiB", "payload MiB", "chunks", "exit"):
+        for column in (
+            "code",
+            "wall s",
+            "peak RSS MiB (VmHWM)",
+            "ru_maxrss MiB",
+            "payload MiB",
+            "chunks",
+            "exit",
+        ):
             table.add_column(column, justify="left" if column == "code" else "right")
         for run in runs:
             table.add_row(
