@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from typing import Any, Literal, Self
 
 import ahocorasick
@@ -164,13 +165,14 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
         self.tokenizer_ = self.tokenizer or Tokenizer()
         self.weights_ = self.weights or RankerWeights()
 
-        expert_tokens = [self._expert_tokens(e) for e in experts]
-        order_tokens = [self._order_tokens(o) for o in orders]
         self.vectorizer_ = TfidfVectorizer(
             analyzer=_identity, sublinear_tf=True, dtype=np.float32, lowercase=False
         )
-        # one pass over the corpus: the IDF is learned and every document vectorised together
-        corpus_matrix = self.vectorizer_.fit_transform(expert_tokens + order_tokens)
+        # one pass over the corpus: the IDF is learned and every document vectorised together. Each
+        # document is tokenized as the vectorizer reaches it and dropped once counted: the corpus's
+        # tokens (several times the size of its text) are never all in memory at once
+        documents = chain(map(self._expert_tokens, experts), map(self._order_tokens, orders))
+        corpus_matrix = self.vectorizer_.fit_transform(documents)
         self.vocabulary_ = self.vectorizer_.vocabulary_
         self.feature_names_ = self.vectorizer_.get_feature_names_out()
         self._idf = self.vectorizer_.idf_.astype(np.float32)
@@ -185,12 +187,13 @@ class Matcher(BaseEstimator):  # type: ignore[misc]
 
         self._reset_index()
         # the incremental path builds the index too: everything goes into the delta, then is compacted
-        self._insert_experts(experts, expert_tokens, corpus_matrix[: len(experts)])
+        # the rows are given: the insert needs no tokens
+        self._insert_experts(experts, (), corpus_matrix[: len(experts)])
         self._compact_experts()
         self._fit_centroids()
         self._order_delta = _OrderDelta.empty(len(self.vocabulary_), self.discipline_centroids_.shape[0])
         self.order_field_similarity_ = np.zeros((0, self.discipline_centroids_.shape[0]), dtype=np.float32)
-        self._insert_orders(orders, order_tokens, corpus_matrix[len(experts) :])
+        self._insert_orders(orders, (), corpus_matrix[len(experts) :])
         self._compact_orders()
 
         self.state_format_ = STATE_FORMAT

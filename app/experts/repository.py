@@ -53,6 +53,13 @@ class ExpertRepository(Repository[Expert]):
             statement = statement.where(Expert.id.in_(list(ids)))
         return (await self.session.scalars(statement)).all()
 
+    async def with_achievements_after(self, after: int | None, limit: int) -> Sequence[Expert]:
+        """The next ``limit`` experts by id after ``after`` (from the first: ``None``), achievements loaded."""
+        statement = select(Expert).options(selectinload(Expert.achievements)).order_by(Expert.id).limit(limit)
+        if after is not None:
+            statement = statement.where(Expert.id > after)
+        return (await self.session.scalars(statement)).all()
+
     async def list(self, filters: ExpertFilters, params: PageParams, sort: str) -> Window[Expert]:
         """Return one page of experts matching ``filters`` (text and discipline through the search tokens)."""
         statement = select(Expert)

@@ -103,6 +103,13 @@ async def experts_for_matching(session: AsyncSession, ids: Collection[int] | Non
     return await ExpertRepository(session).with_achievements(ids)
 
 
+async def experts_for_matching_after(
+    session: AsyncSession, after: int | None, limit: int
+) -> Sequence[Expert]:
+    """The next ``limit`` experts by id after ``after``, with their achievements (reading all in chunks)."""
+    return await ExpertRepository(session).with_achievements_after(after, limit)
+
+
 def _check_term(expert: Expert) -> None:
     if expert.term_start and expert.term_end and expert.term_end < expert.term_start:
         raise ExpertTermInvalid()

@@ -51,6 +51,13 @@ class OrderRepository(Repository[Order]):
             statement = statement.where(Order.id.in_(list(ids)))
         return (await self.session.scalars(statement)).all()
 
+    async def open_for_matching_after(self, after: int | None, limit: int) -> Sequence[Order]:
+        """The next ``limit`` published orders by id after ``after`` (from the first: ``None``)."""
+        statement = select(Order).where(Order.status == OrderStatus.PUBLISHED).order_by(Order.id).limit(limit)
+        if after is not None:
+            statement = statement.where(Order.id > after)
+        return (await self.session.scalars(statement)).all()
+
     async def lock(self, order_id: int) -> Order | None:
         """Load the order and lock its row until the transaction ends (``SELECT … FOR UPDATE``).
 

@@ -138,6 +138,11 @@ async def orders_for_matching(session: AsyncSession, ids: Collection[int] | None
     return await OrderRepository(session).open_for_matching(ids)
 
 
+async def orders_for_matching_after(session: AsyncSession, after: int | None, limit: int) -> Sequence[Order]:
+    """The next ``limit`` published orders by id after ``after`` (reading all in chunks)."""
+    return await OrderRepository(session).open_for_matching_after(after, limit)
+
+
 async def enterprise_of(
     session: AsyncSession, actor: Actor, order_id: int, *, lock: bool = False
 ) -> tuple[Order, int]:

@@ -21,6 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from typing import Any
 
@@ -32,7 +33,12 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from app.models import Achievement, Agreement, Expert, Order
 from app.proposals.models import MatcherBuild, MatcherChange
-from app.proposals.profiles import load_expert_profiles, load_open_orders
+from app.proposals.profiles import (
+    iter_expert_profiles,
+    iter_open_orders,
+    load_expert_profiles,
+    load_open_orders,
+)
 from app.proposals.repository import FeedRow, MatcherStoreRepository
 from matching import ExpertProfile, Matcher, OrderText
 from matching.matcher import STATE_FORMAT
@@ -205,47 +211,58 @@ class MatcherIndex:
             store = MatcherStoreRepository(reading)
             watermark, last_change = await store.build_watermark()
             say("读取专家与科技成果")
-            experts = await load_expert_profiles(reading)
+            # chunk by chunk: only the matcher's records are kept, never every ORM object at once
+            experts: list[ExpertProfile] = []
+            async for profiles in iter_expert_profiles(reading):
+                experts += profiles
             say("读取已发布的需求")
-            orders = await load_open_orders(reading)
+            orders: list[OrderText] = []
+            async for texts in iter_open_orders(reading):
+                orders += texts
             if own_transaction:
                 await reading.rollback()  # read only: end the snapshot
+        n_experts, n_orders = len(experts), len(orders)
         if not experts:
             say("数据库中还没有专家")
             return IndexState(None, 0, watermark, last_change)
-        say(f"分词并建立索引（{len(experts)} 位专家、{len(orders)} 条需求）")
+        say(f"分词并建立索引（{n_experts} 位专家、{n_orders} 条需求）")
         matcher = await asyncio.to_thread(Matcher().fit, experts, orders)
+        del experts, orders  # the fitted matcher holds what it needs
         say("写入数据库")
-        payload = await asyncio.to_thread(_dump, matcher)
         async with self.sessions() as writing:
             store = MatcherStoreRepository(writing)
-            build = await store.add_build(
+            build = await store.begin_build(
                 MatcherBuild(
                     algorithm_version=matcher.version_,
                     watermark=watermark,
                     last_change_id=last_change,
-                    experts=len(experts),
-                    orders=len(orders),
-                ),
-                payload,
-                CHUNK_BYTES,
+                    experts=n_experts,
+                    orders=n_orders,
+                )
             )
+            # serialised straight into chunk rows: the payload is never whole in memory
+            sink = ChunkSink(partial(store.add_chunk, build.id), CHUNK_BYTES, asyncio.get_running_loop())
+            await asyncio.to_thread(_dump, matcher, sink)
+            await store.finish_build(build, sink.written)
             await store.prune(BUILDS_KEPT)
             await writing.commit()
         log.info(
-            "matcher.built build=%s experts=%s orders=%s bytes=%s version=%s",
+            "matcher.built build=%s experts=%s orders=%s bytes=%s chunks=%s version=%s",
             build.id,
-            len(experts),
-            len(orders),
-            len(payload),
+            n_experts,
+            n_orders,
+            sink.written,
+            sink.chunks,
             matcher.version_,
         )
         return IndexState(matcher, build.id, watermark, last_change)
 
     async def _load(self, session: AsyncSession, build: MatcherBuild) -> IndexState:
-        payload = await MatcherStoreRepository(session).payload(build.id)
-        matcher = await asyncio.to_thread(_undump, payload)
-        log.info("matcher.loaded build=%s bytes=%s version=%s", build.id, len(payload), matcher.version_)
+        chunks = await MatcherStoreRepository(session).chunks(build.id)
+        size = sum(len(chunk) for chunk in chunks)
+        # the reader lets go of each chunk once read: the payload is never joined into one value
+        matcher = await asyncio.to_thread(_undump, ChunksReader(chunks))
+        log.info("matcher.loaded build=%s bytes=%s version=%s", build.id, size, matcher.version_)
         return IndexState(matcher, build.id, build.watermark, build.last_change_id)
 
     # ------------------------------------------------------------------ applying the feed
@@ -366,14 +383,93 @@ def _apply(matcher: Matcher, batch: _Batch) -> Matcher:
     return fork
 
 
-def _dump(matcher: Matcher) -> bytes:
-    buffer = io.BytesIO()
-    joblib.dump(matcher, buffer, compress=1)
-    return buffer.getvalue()
+class ChunkSink(io.RawIOBase):
+    """A binary stream that a worker thread writes, cut into pieces of ``size`` bytes as it fills.
+
+    Each full piece is handed to ``store(seq, piece)``, a coroutine run on the event loop ``loop``
+    (where the database session lives) while the writing thread waits for it: at most one piece and
+    the write being cut are in memory. ``finish`` hands over the rest (one empty piece for an empty
+    stream, as the stored format has always had at least one chunk).
+    """
+
+    def __init__(
+        self,
+        store: Callable[[int, bytes], Coroutine[Any, Any, None]],
+        size: int,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__()
+        if size < 1:
+            raise ValueError("the chunk size must be at least one byte")
+        self._store = store
+        self._size = size
+        self._loop = loop
+        self._buffer = bytearray()
+        self.written = 0
+        self.chunks = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        self.written += len(view)
+        while len(self._buffer) >= self._size:
+            piece = bytes(self._buffer[: self._size])
+            del self._buffer[: self._size]
+            self._send(piece)
+        return len(view)
+
+    def finish(self) -> None:
+        """Hand over what is left; the stream is complete."""
+        if self._buffer or not self.chunks:
+            piece, self._buffer = bytes(self._buffer), bytearray()
+            self._send(piece)
+
+    def _send(self, piece: bytes) -> None:
+        asyncio.run_coroutine_threadsafe(self._store(self.chunks, piece), self._loop).result()
+        self.chunks += 1
 
 
-def _undump(payload: bytes) -> Matcher:
-    matcher = joblib.load(io.BytesIO(payload))
+class ChunksReader(io.RawIOBase):
+    """A stored payload's chunks read as one binary stream, without joining them.
+
+    Each chunk is dropped from ``chunks`` (the list is the reader's) once it has been read.
+    """
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._index = 0
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        while self._index < len(self._chunks) and self._offset >= len(self._chunks[self._index]):
+            self._chunks[self._index] = b""
+            self._index += 1
+            self._offset = 0
+        if self._index >= len(self._chunks) or not len(target):
+            return 0
+        chunk = self._chunks[self._index]
+        n = min(len(target), len(chunk) - self._offset)
+        target[:n] = memoryview(chunk)[self._offset : self._offset + n]
+        self._offset += n
+        return n
+
+
+def _dump(matcher: Matcher, sink: ChunkSink) -> None:
+    joblib.dump(matcher, sink, compress=1)
+    sink.finish()
+
+
+def _undump(payload: bytes | ChunksReader) -> Matcher:
+    stream = io.BufferedReader(payload) if isinstance(payload, ChunksReader) else io.BytesIO(payload)
+    matcher = joblib.load(stream)
     if not isinstance(matcher, Matcher):
         raise TypeError("the stored build does not hold a Matcher")
     if getattr(matcher, "state_format_", None) != STATE_FORMAT:

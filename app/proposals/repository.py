@@ -142,32 +142,42 @@ class MatcherStoreRepository:
         """A stored build by id."""
         return await self.session.get(MatcherBuild, build_id)
 
-    async def add_build(self, build: MatcherBuild, payload: bytes, chunk_size: int) -> MatcherBuild:
-        """Store a build and its payload in chunks, then mark it ready (in the caller's transaction)."""
+    async def begin_build(self, build: MatcherBuild) -> MatcherBuild:
+        """Add a build that is being written (its chunks follow, then ``finish_build``)."""
         self.session.add(build)
         await self.session.flush()
-        for seq, start in enumerate(range(0, max(len(payload), 1), chunk_size)):
-            await self.session.execute(
-                insert(MatcherBuildChunk).values(
-                    build_id=build.id, seq=seq, data=payload[start : start + chunk_size]
-                )
-            )
-        build.size_bytes = len(payload)
+        return build
+
+    async def add_chunk(self, build_id: int, seq: int, data: bytes) -> None:
+        """Store the ``seq``-th piece of a build's payload (in the caller's transaction)."""
+        await self.session.execute(insert(MatcherBuildChunk).values(build_id=build_id, seq=seq, data=data))
+
+    async def finish_build(self, build: MatcherBuild, size_bytes: int) -> MatcherBuild:
+        """Mark a build whose chunks are all stored ready (in the caller's transaction)."""
+        build.size_bytes = size_bytes
         build.status = MatcherBuildStatus.READY
         await self.session.flush()
         return build
 
-    async def payload(self, build_id: int) -> bytes:
-        """A stored build's payload, its chunks joined in order."""
+    async def add_build(self, build: MatcherBuild, payload: bytes, chunk_size: int) -> MatcherBuild:
+        """Store a build and a payload held in memory in chunks, then mark it ready (small payloads, tests)."""
+        await self.begin_build(build)
+        for seq, start in enumerate(range(0, max(len(payload), 1), chunk_size)):
+            await self.add_chunk(build.id, seq, payload[start : start + chunk_size])
+        return await self.finish_build(build, len(payload))
+
+    async def chunks(self, build_id: int) -> list[bytes]:
+        """A stored build's payload as its chunks, in order (not joined: the reader reads across them)."""
         result = await self.session.stream_scalars(
             select(MatcherBuildChunk.data)
             .where(MatcherBuildChunk.build_id == build_id)
             .order_by(MatcherBuildChunk.seq)
         )
-        buffer = bytearray()
-        async for chunk in result:
-            buffer += chunk
-        return bytes(buffer)
+        return [bytes(chunk) async for chunk in result]
+
+    async def payload(self, build_id: int) -> bytes:
+        """A stored build's payload, its chunks joined in order (one copy: ``bytes.join``)."""
+        return b"".join(await self.chunks(build_id))
 
     async def prune(self, keep: int) -> None:
         """Keep the ``keep`` newest builds and the feed rows the oldest of them still needs."""
