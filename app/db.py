@@ -157,6 +157,10 @@ def _asyncpg_limits(limits: DatabaseLimits) -> dict[str, Any]:
             "application_name": "studio-match",
             "statement_timeout": str(round(limits.statement_timeout_seconds * 1000)),
             "lock_timeout": str(round(limits.lock_timeout_seconds * 1000)),
+            # plan every execution of a prepared statement for its own values: after five runs
+            # PostgreSQL would otherwise settle on one generic plan, and for a search by several words
+            # that plan walks the whole sort index reading every order's tokens (93 ms instead of 13)
+            "plan_cache_mode": "force_custom_plan",
         },
     }
 
