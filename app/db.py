@@ -123,6 +123,10 @@ def create_engine(
     return engine
 
 
+# marks a pooled connection that has been handed out before (a new one needs no check)
+_USED = "studio_match_used"
+
+
 def _ping_at_checkout(engine: AsyncEngine) -> None:
     """Ping a pooled connection with one round trip before it is handed out again.
 
@@ -143,9 +147,6 @@ def _ping_at_checkout(engine: AsyncEngine) -> None:
             raise sa_exc.InvalidatePoolError(f"a pooled connection did not answer: {exc!r}") from exc
 
     event.listen(engine.sync_engine, "checkout", ping)
-
-
-_USED = "studio_match_used"
 
 
 def _asyncpg_limits(limits: DatabaseLimits) -> dict[str, Any]:
