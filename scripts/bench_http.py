@@ -114,13 +114,13 @@ def admin_connect_args(admin_url: str) -> dict[str, Any]:
     }
 
 
-async def recreate_database(admin_url: str, *, drop_only: bool = False) -> None:
+async def recreate_database(admin_url: str, *, drop_only: bool = False, name: str = DATABASE) -> None:
     """(Re)create the benchmark's database, or only drop it."""
     connection = await asyncpg.connect(**admin_connect_args(admin_url))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not drop_only:
-            await connection.execute(f"CREATE DATABASE \"{DATABASE}\" ENCODING 'UTF8' TEMPLATE template0")
+            await connection.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
     finally:
         await connection.close()
 
@@ -904,6 +904,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18200)
     parser.add_argument("--soak", type=float, default=0, metavar="MINUTES", help="then run the mix this long")
     parser.add_argument("--keep", action="store_true", help="keep the database (and print its URL)")
+    parser.add_argument(
+        "--database", default=DATABASE, help="the database to (re)create (a kept one is dropped first)"
+    )
     parser.add_argument("--startup-timeout", type=float, default=900)
     parser.add_argument(
         "--admin-url",
@@ -922,7 +925,7 @@ def main() -> int:
         for name in MIX:
             MIX[name] = max(1, round(MIX[name] * scale))
 
-    database_url = make_url(args.admin_url).set(database=DATABASE).render_as_string(hide_password=False)
+    database_url = make_url(args.admin_url).set(database=args.database).render_as_string(hide_password=False)
     work = Path(tempfile.mkdtemp(prefix="bench-http-"))
     env = {
         **os.environ,
@@ -931,7 +934,7 @@ def main() -> int:
         "STUDIO_MATCH_SECRET_KEY": "bench-http-secret-key-not-for-production",
     }
     server: Server | None = None
-    asyncio.run(recreate_database(args.admin_url))
+    asyncio.run(recreate_database(args.admin_url, name=args.database))
     try:
         with Progress(
             TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
@@ -1023,7 +1026,7 @@ def main() -> int:
         if args.keep:
             console.print(f"database kept: {database_url}; work files: {work}")
         else:
-            asyncio.run(recreate_database(args.admin_url, drop_only=True))
+            asyncio.run(recreate_database(args.admin_url, drop_only=True, name=args.database))
             shutil.rmtree(work, ignore_errors=True)
     return 0
 

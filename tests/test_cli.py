@@ -109,3 +109,5 @@ def test_migrate_demo_serve_on_the_embedded_database(sqlite_url: str) -> None:
     assert "app.stopped" in output  # the lifespan closed the database cleanly
     assert "matcher.loaded" in output  # the server loaded the version `reindex` stored
     assert "matcher.built" not in output  # and did not fit one of its own
+    # what lives as long as the worker is out of the collector's full passes
+    assert re.search(r"app.heap_frozen objects=[1-9]\d{4,}", output), output
