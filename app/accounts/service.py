@@ -201,16 +201,20 @@ async def authenticate(session: AsyncSession, auth: AuthConfig, token: str) -> A
     )
     if found is None:
         return None
-    login, user = found
-    if now - login.last_seen_at >= TOUCH_INTERVAL:
-        await UserSessionRepository(session).touch(login.id, now)
+    if now - found.last_seen_at >= TOUCH_INTERVAL:
+        await UserSessionRepository(session).touch(found.session_id, now)
         # nothing else is pending yet: this commit holds the activity stamp only
         await session.commit()
     return Authenticated(
-        actor=Actor.of(user),
-        session_id=login.id,
-        display_name=user.display_name,
-        must_change_password=user.must_change_password,
+        actor=Actor(
+            user_id=found.user_id,
+            role=found.role,
+            enterprise_id=found.enterprise_id,
+            expert_id=found.expert_id,
+        ),
+        session_id=found.session_id,
+        display_name=found.display_name,
+        must_change_password=found.must_change_password,
     )
 
 
