@@ -397,12 +397,12 @@ def start_server(env: dict[str, str], port: int, workers: int, log_dir: Path, ti
     raise RuntimeError(f"the service did not start within {timeout:.0f} s; see {log_path}")
 
 
-def start_floor(env: dict[str, str], port: int, log_dir: Path) -> subprocess.Popen[bytes]:
-    """Serve ``bench_floor_app.py`` (one uvicorn worker) and wait until it answers."""
+def start_floor(env: dict[str, str], port: int, workers: int, log_dir: Path) -> subprocess.Popen[bytes]:
+    """Serve ``bench_floor_app.py`` (as many uvicorn workers as the service) and wait until it answers."""
     log = (log_dir / "floor.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bench_floor_app:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--app-dir", str(ROOT / "scripts")],
+         "--workers", str(workers), "--log-level", "warning", "--app-dir", str(ROOT / "scripts")],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     deadline = time.perf_counter() + 60
@@ -760,6 +760,8 @@ def print_report(
     )
     for name in ENDPOINTS:
         row("alone", name, args.connections, results["alone"][name], share=True)
+    if "floor" in results["alone"]:
+        row("alone", "floor", args.connections, results["alone"]["floor"], share=True)
     for name in ENDPOINTS:
         row("one connection", name, 1, results["one"][name])
     if "floor" in results["one"]:
@@ -997,17 +999,18 @@ def main() -> int:
             rss_after = server.worker_rss_mb()
             # the stack's floor on this machine: the same read script against the bare app
             task = progress.add_task("对照：裸 FastAPI + SQLAlchemy Core", total=None)
-            floor = start_floor(env, args.port + 1, work)
+            floor = start_floor(env, args.port + 1, args.workers, work)
             try:
-                results["one"] |= {
-                    "floor": run_wrk_group(
-                        f"http://127.0.0.1:{args.port + 1}",
-                        {"read": (workload.script(work, "floor", "read"), 1)},
-                        d,
-                        progress,
-                        f"单连接：{LABELS['floor']}",
-                    )["read"]
-                }
+                for run, connections in (("alone", args.connections), ("one", 1)):
+                    results[run] |= {
+                        "floor": run_wrk_group(
+                            f"http://127.0.0.1:{args.port + 1}",
+                            {"read": (workload.script(work, f"floor-{run}", "read"), connections)},
+                            d,
+                            progress,
+                            f"{'单独' if run == 'alone' else '单连接'}：{LABELS['floor']}",
+                        )["read"]
+                    }
             finally:
                 floor.terminate()
                 floor.wait(timeout=30)
