@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, Dialect, Enum, MetaData, event
+from sqlalchemy import JSON, DateTime, Dialect, Enum, Index, MetaData, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -162,6 +162,10 @@ def _asyncpg_limits(limits: DatabaseLimits) -> dict[str, Any]:
             # PostgreSQL would otherwise settle on one generic plan, and for a search by several words
             # that plan walks the whole sort index reading every order's tokens (93 ms instead of 13)
             "plan_cache_mode": "force_custom_plan",
+            # no JIT compilation: the service's statements read a page, and compiling one whose
+            # estimated cost passes jit_above_cost (a token search walking the sort index, whose
+            # matches PostgreSQL underestimates) took longer than running it
+            "jit": "off",
         },
     }
 
@@ -191,6 +195,26 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+# indexes that exist on PostgreSQL only; Alembic's comparison reads this (app.migrations.include_object)
+POSTGRESQL_ONLY = {"dialect": "postgresql"}
+
+
+def descending_indexes(table: str, indexes: dict[str, tuple[str, ...]]) -> list[Index]:
+    """PostgreSQL indexes for a descending sort whose last column may be empty (``name → columns``).
+
+    The lists sort such a column with its empty values last in both directions; the ascending
+    index serves one direction, and one of these (``… DESC NULLS LAST, id DESC``) the other, so the
+    page is read in order instead of sorting the table. The embedded database may sort.
+    """
+    made = []
+    for name, columns in indexes.items():
+        *prefix, sorted_by = columns
+        expressions = [text(c) for c in prefix] + [text(f"{sorted_by} DESC NULLS LAST"), text("id DESC")]
+        index = Index(f"ix_{table}_{name}_desc_id", *expressions, info=POSTGRESQL_ONLY)
+        made.append(index.ddl_if(dialect="postgresql"))
+    return made
 
 
 def str_enum(enum_class: type[StrEnum], length: int = 30) -> Enum:

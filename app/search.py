@@ -50,8 +50,6 @@ log = logging.getLogger(__name__)
 # a text[] with a GIN index on PostgreSQL; JSON text on SQLite (portable: no bare ARRAY in the models)
 TokenList = JSON().with_variant(postgresql.ARRAY(Text), "postgresql")
 
-# the GIN indexes exist on PostgreSQL only; Alembic's comparison reads this (app.migrations.include_object)
-POSTGRESQL_ONLY = {"dialect": "postgresql"}
 
 # an exact filter value (a field of an order, a discipline of an expert, an achievement keyword):
 # the prefix keeps it apart from the words of the text

@@ -103,3 +103,14 @@ async def test_prepared_statements_are_planned_for_their_own_values(settings: Se
             ).scalar_one() == "force_custom_plan"
     finally:
         await engine.dispose()
+
+
+async def test_statements_are_not_jit_compiled(settings: Settings) -> None:
+    # compiling a token search's page (its estimated cost passes jit_above_cost) took longer than
+    # running it
+    engine = create_engine(settings.database_url, limits=DatabaseLimits())
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SHOW jit"))).scalar_one() == "off"
+    finally:
+        await engine.dispose()

@@ -22,7 +22,7 @@ from app.orders.repository import OrderFilters, OrderRepository
 from app.pagination import PageParams
 from app.search import backfill_search_tokens, query_tokens
 from tests.conftest import TEST_DATABASE, create_database, drop_database, recorded_statements
-from tests.factories import make_expert, make_order
+from tests.factories import make_expert, make_order, make_studio
 from tests.problems import Auth, assert_problem
 
 ORDERS = "/api/v1/orders"
@@ -135,17 +135,59 @@ async def test_a_page_and_its_count_are_one_statement(
     client: AsyncClient, session: AsyncSession, auth: Auth, admin: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(repository, "COUNT_LIMIT", 3)
+    studio = await make_studio(session)
     for _ in range(5):
-        await make_order(session, title="超声波焊接参数优化")
+        await make_order(session, studio, title="超声波焊接参数优化")
     headers = auth(admin)
 
     response, statements = await recorded_statements(
-        session, lambda: client.get(ORDERS, params={"q": "超声波", "page_size": 2}, headers=headers)
+        session,
+        lambda: client.get(ORDERS, params={"studio_id": studio.id, "page_size": 2}, headers=headers),
     )
 
     assert response.json()["total"] == 3
     orders = [s for s in statements if "FROM orders" in s]
     assert len(orders) == 1, "\n".join(orders)
+
+
+@pytest.mark.parametrize("matches", [3, 5])
+async def test_a_search_reads_few_matches_by_id_and_many_along_the_sort_index(
+    client: AsyncClient,
+    session: AsyncSession,
+    auth: Auth,
+    admin: User,
+    monkeypatch: pytest.MonkeyPatch,
+    matches: int,
+) -> None:
+    monkeypatch.setattr(repository, "COUNT_LIMIT", 3)
+    moment = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    found = [
+        await make_order(session, title="超声波焊接参数优化", created_at=moment.replace(day=n + 1))
+        for n in range(matches)
+    ]
+    await make_order(session, title="船体焊接")
+    headers = auth(admin)
+
+    async def three_pages() -> list[Response]:
+        return [
+            await client.get(ORDERS, params={"q": "超声波", "page_size": 2, "page": n}, headers=headers)
+            for n in (1, 2, 3)
+        ]
+
+    pages, statements = await recorded_statements(session, three_pages)
+
+    newest_first = [o.id for o in reversed(found)]
+    assert [item["id"] for p in pages for item in p.json()["items"]] == newest_first
+    counts = [(p.json()["total"], p.json()["total_exact"], p.json()["has_more"]) for p in pages]
+    if matches == 3:  # counted in full: read by id
+        assert counts == [(3, True, True), (3, True, False), (3, True, False)]
+    else:  # more than the count limit: the pages walk the sort's index, the last one knows the total
+        assert counts == [(3, False, True), (4, False, True), (5, True, False)]
+    if session.bind.dialect.name == "postgresql":
+        walks = [s for s in statements if "enable_bitmapscan', 'off'" in s]
+        assert len(walks) == (0 if matches == 3 else 3), statements
+        # the planner is left as it was for whatever the transaction runs next
+        assert (await session.execute(text("SHOW enable_bitmapscan"))).scalar_one() == "on"
 
 
 async def test_a_page_deeper_than_the_offset_limit_is_refused(

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
-from app.db import Base, TimestampMixin, str_enum
-from app.search import KEYWORD_PREFIX, POSTGRESQL_ONLY, TokenList, changed, document_tokens
+from app.db import POSTGRESQL_ONLY, Base, TimestampMixin, descending_indexes, str_enum
+from app.search import KEYWORD_PREFIX, TokenList, changed, document_tokens
 
 if TYPE_CHECKING:
     from app.experts.models import Expert
@@ -40,6 +40,9 @@ class Achievement(TimestampMixin, Base):
     __tablename__ = "achievements"
     __table_args__ = (
         Index("ix_achievements_year_id", "year", "id"),
+        Index("ix_achievements_title_id", "title", "id"),
+        Index("ix_achievements_updated_at_id", "updated_at", "id"),
+        *descending_indexes("achievements", {"year": ("year",)}),
         Index(
             "ix_achievements_search_tokens", "search_tokens", postgresql_using="gin", info=POSTGRESQL_ONLY
         ).ddl_if(dialect="postgresql"),

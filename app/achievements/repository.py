@@ -51,4 +51,6 @@ class AchievementRepository(Repository[Achievement]):
             statement = statement.where(Achievement.kind == filters.kind)
         if filters.maturity is not None:
             statement = statement.where(Achievement.maturity == filters.maturity)
-        return await self.window(statement, params, sort=sort, sort_columns=SORT_COLUMNS)
+        return await self.window(
+            statement, params, sort=sort, sort_columns=SORT_COLUMNS, token_search=bool(tokens)
+        )

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, Connection, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
-from app.db import Base, TimestampMixin
-from app.search import POSTGRESQL_ONLY, TokenList, changed, document_tokens
+from app.db import POSTGRESQL_ONLY, Base, TimestampMixin, descending_indexes
+from app.search import TokenList, changed, document_tokens
 
 if TYPE_CHECKING:
     from app.achievements.models import Achievement
@@ -24,6 +24,9 @@ class Expert(TimestampMixin, Base):
         CheckConstraint(
             "term_end IS NULL OR term_start IS NULL OR term_end >= term_start", name="term_order"
         ),
+        Index("ix_experts_cohort_number_id", "cohort_number", "id"),
+        Index("ix_experts_updated_at_id", "updated_at", "id"),
+        *descending_indexes("experts", {"cohort_number": ("cohort_number",)}),
         Index(
             "ix_experts_search_tokens", "search_tokens", postgresql_using="gin", info=POSTGRESQL_ONLY
         ).ddl_if(dialect="postgresql"),

@@ -74,4 +74,6 @@ class ExpertRepository(Repository[Expert]):
             statement = statement.where(Expert.seconded_district == filters.district)
         if filters.university:
             statement = statement.where(Expert.university == filters.university)
-        return await self.window(statement, params, sort=sort, sort_columns=SORT_COLUMNS)
+        return await self.window(
+            statement, params, sort=sort, sort_columns=SORT_COLUMNS, token_search=bool(tokens)
+        )

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, Connection, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
-from app.db import Base, TimestampMixin, str_enum, utcnow
-from app.search import POSTGRESQL_ONLY, TokenList, changed, document_tokens
+from app.db import POSTGRESQL_ONLY, Base, TimestampMixin, descending_indexes, str_enum, utcnow
+from app.search import TokenList, changed, document_tokens
 
 if TYPE_CHECKING:
     from app.studios.models import Studio
@@ -55,6 +55,16 @@ class Order(TimestampMixin, Base):
         Index("ix_orders_deadline_id", "deadline", "id"),
         Index("ix_orders_status_deadline_id", "status", "deadline", "id"),
         Index("ix_orders_updated_at_id", "updated_at", "id"),
+        # a descending sort by a column that may be empty keeps the empty ones last (app.repository)
+        *descending_indexes(
+            "orders",
+            {
+                "published_at": ("published_at",),
+                "status_published_at": ("status", "published_at"),
+                "deadline": ("deadline",),
+                "status_deadline": ("status", "deadline"),
+            },
+        ),
         Index(
             "ix_orders_search_tokens", "search_tokens", postgresql_using="gin", info=POSTGRESQL_ONLY
         ).ddl_if(dialect="postgresql"),

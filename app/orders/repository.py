@@ -135,7 +135,9 @@ class OrderRepository(Repository[Order]):
             statement = statement.where(Order.need_kind == filters.need_kind)
         if filters.district:
             statement = statement.where(Order.district == filters.district)
-        return await self.window(statement, params, sort=sort, sort_columns=SORT_COLUMNS)
+        return await self.window(
+            statement, params, sort=sort, sort_columns=SORT_COLUMNS, token_search=bool(tokens)
+        )
 
 
 def _studios_of(enterprise_id: int) -> Select[int]:
