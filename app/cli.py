@@ -69,7 +69,7 @@ def migrate(revision: str = typer.Argument("head", help="目标版本，默认 h
 def backfill_search(
     everything: bool = typer.Option(False, "--all", help="重算所有记录（分词词典或分词器更新后）"),
 ) -> None:
-    """Fill the search tokens of orders, experts and achievements that have none (``--all``: of every row)."""
+    """Fill the search tokens of the searchable records that have none (``--all``: of every row)."""
     settings = get_settings()
     configure_logging(settings.log_level, "text")
     _backfill_search(everything=everything)
@@ -102,7 +102,13 @@ def _backfill_search(*, everything: bool) -> None:
     typer.echo(f"检索词已生成：{counts}。")
 
 
-LABELS = {"orders": "需求", "experts": "专家", "achievements": "科技成果"}
+LABELS = {
+    "orders": "需求",
+    "experts": "专家",
+    "achievements": "科技成果",
+    "studios": "工作室",
+    "enterprises": "企业",
+}
 
 
 @cli.command()

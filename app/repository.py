@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, Text, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -205,8 +205,3 @@ _WALK_THE_SORT_INDEX = text(
     "SELECT " + ", ".join(f"set_config('{name}', 'off', true)" for name in _WALK_SETTINGS)
 )
 _PLAN_FREELY = text("SELECT " + ", ".join(f"set_config('{name}', 'on', true)" for name in _WALK_SETTINGS))
-
-
-def text_contains(columns: Sequence[InstrumentedAttribute[Any]], text: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match on any of ``columns`` (LIKE wildcards in ``text`` are literal)."""
-    return or_(*(col.icontains(text, autoescape=True) for col in columns))

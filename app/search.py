@@ -55,6 +55,7 @@ TokenList = JSON().with_variant(postgresql.ARRAY(Text), "postgresql")
 # the prefix keeps it apart from the words of the text
 TERM_PREFIX = "f:"
 KEYWORD_PREFIX = "k:"
+ALLIANCE_PREFIX = "a:"
 # a query's tokens beyond these add little and make the array longer than any index needs
 MAX_QUERY_TOKENS = 32
 
@@ -145,13 +146,17 @@ Source = tuple[Any, Callable[[Any], list[str]], Sequence[str]]
 
 def _sources() -> list[Source]:
     from app.achievements.models import ACHIEVEMENT_TEXT_COLUMNS, Achievement, achievement_tokens
+    from app.enterprises.models import ENTERPRISE_TEXT_COLUMNS, Enterprise, enterprise_tokens
     from app.experts.models import EXPERT_TEXT_COLUMNS, Expert, expert_tokens
     from app.orders.models import ORDER_TEXT_COLUMNS, Order, order_tokens
+    from app.studios.models import STUDIO_TEXT_COLUMNS, Studio, studio_tokens
 
     return [
         (Order.__table__, order_tokens, ORDER_TEXT_COLUMNS),
         (Expert.__table__, expert_tokens, EXPERT_TEXT_COLUMNS),
         (Achievement.__table__, achievement_tokens, ACHIEVEMENT_TEXT_COLUMNS),
+        (Studio.__table__, studio_tokens, STUDIO_TEXT_COLUMNS),
+        (Enterprise.__table__, enterprise_tokens, ENTERPRISE_TEXT_COLUMNS),
     ]
 
 

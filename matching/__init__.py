@@ -5,7 +5,7 @@ only I/O is the explicit ``Matcher.save`` / ``Matcher.load``.
 """
 
 from matching.matcher import ALGORITHM, EmptyQueryError, Matcher
-from matching.text import normalise
+from matching.text import normalise, simplified
 from matching.tokenizer import Tokenizer
 from matching.types import AchievementText, Candidate, ExpertProfile, OrderText, RankerWeights
 
@@ -20,4 +20,5 @@ __all__ = [
     "RankerWeights",
     "Tokenizer",
     "normalise",
+    "simplified",
 ]

@@ -71,11 +71,20 @@ def normalise(text: str) -> str:
     Results are memoised (the function is pure): a query's fields are normalised once for its tokens
     and reused for its keyword scan.
     """
+    return simplified(text).casefold()
+
+
+@lru_cache(maxsize=4_096)
+def simplified(text: str) -> str:
+    """Return ``text`` in simplified script and half-width, with runs of whitespace as one space, its
+    letters' case kept: the form a name is shown in once its spellings are merged (揚州市職工創新聯盟 and
+    扬州市职工创新联盟 are both shown as the latter). ``normalise`` is this, case-folded.
+    """
     if not text or text.isspace():
         return ""
     folded = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text))
     hong_kong, taiwan = _converters()
     with _converter_lock:  # the C++ converter is not documented as thread-safe
-        simplified = taiwan.convert(hong_kong.convert(folded))
-    simplified = _VARIANT_PATTERN.sub(lambda m: _VARIANTS[m.group(0)], simplified)
-    return _WHITESPACE.sub(" ", simplified.casefold()).strip()
+        converted = taiwan.convert(hong_kong.convert(folded))
+    converted = _VARIANT_PATTERN.sub(lambda m: _VARIANTS[m.group(0)], converted)
+    return _WHITESPACE.sub(" ", converted).strip()

@@ -111,6 +111,7 @@ from app.pagination import Page, PageParams
 from app.proposals.models import Proposal, ProposalStatus
 from app.transfer import service as transfer_service
 from app.transfer import xlsx
+from matching import normalise, simplified
 from matching.evaluation import order_metrics
 from matching.types import RecordId
 
@@ -732,8 +733,9 @@ _ALL_STARS = tuple(_Bucket(str(s), labels.STARS[s], (s,)) for s in range(4))
 
 
 def _alliance(place: Place) -> _Bucket:
+    # one alliance whatever script its name is written in (揚州市職工創新聯盟 is 扬州市职工创新联盟)
     alliance = (place.alliance or "").strip()
-    return _Bucket(alliance, alliance or labels.NO_ALLIANCE, remainder=not alliance)
+    return _Bucket(normalise(alliance), simplified(alliance) or labels.NO_ALLIANCE, remainder=not alliance)
 
 
 def _cohort(cohort: Cohort) -> _Bucket:

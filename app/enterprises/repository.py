@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from app.enterprises.models import Enterprise
 from app.pagination import PageParams
-from app.repository import Repository, text_contains
+from app.repository import Repository
+from app.search import has_tokens, query_tokens
 
 SORT_COLUMNS = {"id": Enterprise.id, "name": Enterprise.name, "updated_at": Enterprise.updated_at}
 
@@ -40,7 +41,9 @@ class EnterpriseRepository(Repository[Enterprise]):
         """Return one page of enterprises matching ``filters``."""
         statement = select(Enterprise)
         if filters.q:
-            statement = statement.where(text_contains([Enterprise.name, Enterprise.industry], filters.q))
+            # either script finds the name (app/search.py)
+            tokens = query_tokens(filters.q)
+            statement = statement.where(has_tokens(Enterprise.search_tokens, tokens, self.dialect_name))
         for column, value in (
             (Enterprise.province, filters.province),
             (Enterprise.city, filters.city),

@@ -7,10 +7,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Connection, ForeignKey, Index, Numeric, String, Text, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
-from app.db import Base, TimestampMixin, str_enum, utcnow
+from app.db import POSTGRESQL_ONLY, Base, TimestampMixin, str_enum, utcnow
+from app.search import ALLIANCE_PREFIX, TokenList, changed, document_tokens, term_token
 
 if TYPE_CHECKING:
     from app.enterprises.models import Enterprise
@@ -47,6 +48,9 @@ class Studio(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("star_rating BETWEEN 0 AND 3", name="star_rating_range"),
         CheckConstraint("members_count >= 0", name="members_count_non_negative"),
+        Index(
+            "ix_studios_search_tokens", "search_tokens", postgresql_using="gin", info=POSTGRESQL_ONLY
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,8 +69,35 @@ class Studio(TimestampMixin, Base):
     sub_alliance: Mapped[str | None] = mapped_column(String(100))
     founded_year: Mapped[int | None]
     description: Mapped[str] = mapped_column(Text, default="")
+    # derived from the name, leader, description, fields and alliance on every save (app/search.py)
+    search_tokens: Mapped[list[str] | None] = mapped_column(TokenList, deferred=True, deferred_raiseload=True)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="studios", lazy="raise")
+
+
+STUDIO_TEXT_COLUMNS = ("name", "leader_name", "description", "fields", "alliance", "sub_alliance")
+
+
+def studio_tokens(studio: Any) -> list[str]:
+    """The search tokens of a studio (or of a row with its text columns): its text, its fields as
+    exact terms, and its alliance and sub-alliance as alliance terms (whatever script they are in)."""
+    fields = studio.fields or ()
+    alliances = [a for a in (studio.alliance, studio.sub_alliance) if a and a.strip()]
+    tokens = document_tokens(
+        (studio.name, studio.leader_name, studio.description, *fields, *alliances), fields
+    )
+    return sorted({*tokens, *(term_token(a, ALLIANCE_PREFIX) for a in alliances)})
+
+
+@event.listens_for(Studio, "before_insert")
+def _tokens_on_insert(mapper: Mapper[Studio], connection: Connection, studio: Studio) -> None:
+    studio.search_tokens = studio_tokens(studio)
+
+
+@event.listens_for(Studio, "before_update")
+def _tokens_on_update(mapper: Mapper[Studio], connection: Connection, studio: Studio) -> None:
+    if changed(studio, STUDIO_TEXT_COLUMNS):
+        studio.search_tokens = studio_tokens(studio)
 
 
 class StudioAssessment(Base):

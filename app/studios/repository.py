@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from app.enterprises.models import Enterprise
 from app.pagination import PageParams
-from app.repository import Repository, json_list_contains, text_contains
+from app.repository import Repository
+from app.search import ALLIANCE_PREFIX, has_tokens, query_tokens, term_token
 from app.studios.models import AssessmentKind, Studio, StudioAssessment, StudioKind
 
 SORT_COLUMNS = {
@@ -51,26 +52,24 @@ class StudioRepository(Repository[Studio]):
     ) -> tuple[Sequence[Studio], int]:
         """Return one page of studios matching ``filters``."""
         statement = select(Studio)
-        if filters.q:
-            statement = statement.where(
-                text_contains([Studio.name, Studio.leader_name, Studio.description], filters.q)
-            )
+        # the text, the field and the alliance are searched on the tokens: either script finds them
+        tokens = query_tokens(filters.q) if filters.q else []
+        if filters.field:
+            tokens.append(term_token(filters.field))
+        if filters.alliance:
+            tokens.append(term_token(filters.alliance, ALLIANCE_PREFIX))
+        if filters.q or tokens:
+            statement = statement.where(has_tokens(Studio.search_tokens, tokens, self.dialect_name))
         if filters.enterprise_id is not None:
             statement = statement.where(Studio.enterprise_id == filters.enterprise_id)
         if filters.kind is not None:
             statement = statement.where(Studio.kind == filters.kind)
-        if filters.field:
-            statement = statement.where(json_list_contains(Studio.fields, filters.field))
         if filters.district:
             statement = statement.join(Enterprise, Enterprise.id == Studio.enterprise_id).where(
                 Enterprise.district == filters.district
             )
         if filters.star_rating is not None:
             statement = statement.where(Studio.star_rating == filters.star_rating)
-        if filters.alliance:
-            statement = statement.where(
-                (Studio.alliance == filters.alliance) | (Studio.sub_alliance == filters.alliance)
-            )
         return await self.page(statement, params, sort=sort, sort_columns=SORT_COLUMNS)
 
 

@@ -4,6 +4,7 @@ an empty year, the year parameter and who may look."""
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from app.clock import local_today
 from app.config import YearlyTargets
 from app.dashboard import service as dashboard_service
 from tests.dashboard.scenario import YEAR, Scenario, build_scenario
-from tests.factories import make_user
+from tests.factories import make_order, make_studio, make_user
 from tests.problems import Auth, assert_problem
 
 URL = "/api/v1/dashboard"
@@ -431,3 +432,16 @@ async def test_only_administrators_see_the_dashboard(
 
 async def test_anonymous_callers_must_log_in(client: AsyncClient) -> None:
     assert_problem(await client.get(URL), 401, "unauthenticated")
+
+
+async def test_an_alliance_is_one_row_whatever_script_its_name_is_written_in(
+    client: AsyncClient, session: AsyncSession, auth: Auth, admin: User, scenario: Scenario
+) -> None:
+    traditional = await make_studio(session, alliance="裝備製造分聯盟")
+    await make_order(session, traditional, published_at=datetime(YEAR, 6, 1, 2, tzinfo=UTC))
+
+    body = await fetch(client, auth(admin))
+
+    rows = [counts(r) for r in body["by_alliance"]]
+    assert rows[0] == ("装备制造分联盟", 3, 3, 3, 2), rows  # s1's two orders and this one
+    assert not any("裝備" in r[0] for r in rows)
