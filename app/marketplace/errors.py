@@ -3,15 +3,6 @@
 from app.errors import DomainError
 
 
-class OrderTransitionInvalid(DomainError):
-    """The order cannot go from its current state to the one asked for."""
-
-    code, status, title = "order_transition_invalid", 409, "需求状态不允许此操作"
-
-    def __init__(self, action: str, status_label: str) -> None:
-        super().__init__(f"需求当前状态为“{status_label}”，不能{action}。")
-
-
 class OrderNotPublished(DomainError):
     """Only published orders can be taken or have experts invited."""
 

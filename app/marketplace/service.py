@@ -36,7 +36,6 @@ from app.marketplace.errors import (
     OrderClosed,
     OrderFull,
     OrderNotPublished,
-    OrderTransitionInvalid,
     OrderWithdrawn,
     TakingNotFound,
     TakingNotPending,
@@ -45,8 +44,10 @@ from app.marketplace.repository import TakingRepository
 from app.notifications import service as notification_service
 from app.notifications.models import NotificationKind
 from app.orders import service as order_service
+from app.orders import transitions
 from app.orders.errors import OrderNotFound
 from app.orders.models import SLOT_HOLDING, Order, OrderStatus, OrderTaking, TakingSource, TakingStatus
+from app.orders.transitions import OrderAction
 from app.pagination import PageParams
 from app.proposals import service as proposal_service
 from app.proposals.index import MatcherIndex
@@ -64,6 +65,8 @@ class OrderView:
     agreements: Sequence[Agreement]
     my_proposal: Proposal | None
     my_taking: OrderTaking | None
+    # the owner's actions that would succeed now (app.orders.transitions); the page shows these buttons
+    actions: frozenset[OrderAction] = frozenset()
 
 
 # the proposals an enterprise may turn into an invitation
@@ -83,14 +86,13 @@ async def publish_order(session: AsyncSession, index: MatcherIndex, actor: Actor
         OrderTextEmpty: it has no words to match (nothing is published).
     """
     order = await _owned_locked_order(session, actor, order_id)
-    if order.status is not OrderStatus.DRAFT:
-        raise OrderTransitionInvalid("发布", label(order.status))
+    published = transitions.require(OrderAction.PUBLISH, order.status)
     order_service.check_deadline(order.deadline)
     await apply_changes(
         session,
         actor=actor,
         record=order,
-        changes={"status": OrderStatus.PUBLISHED, "published_at": utcnow()},
+        changes={"status": published, "published_at": utcnow()},
         action="order.published",
     )
     await proposal_service.compute_proposals(session, index, actor, order)
@@ -101,12 +103,9 @@ async def publish_order(session: AsyncSession, index: MatcherIndex, actor: Actor
 async def withdraw_order(session: AsyncSession, actor: Actor, order_id: int) -> Order:
     """Withdraw an order (撤回) nobody has been confirmed on; takers still waiting are released."""
     order = await _owned_locked_order(session, actor, order_id)
-    if order.status not in (OrderStatus.DRAFT, OrderStatus.PUBLISHED, OrderStatus.TAKEN):
-        raise OrderTransitionInvalid("撤回", label(order.status))
     takings = await TakingRepository(session).for_order(order.id)
-    if any(t.status is TakingStatus.CONFIRMED for t in takings):
-        raise OrderTransitionInvalid("撤回（已确认接单专家，请改为关闭需求或终止协议）", label(order.status))
-    await _end_order(session, actor, order, OrderStatus.WITHDRAWN, takings, "企业已撤回该需求")
+    withdrawn = transitions.require(OrderAction.WITHDRAW, order.status, takings)
+    await _end_order(session, actor, order, withdrawn, takings, "企业已撤回该需求")
     await session.commit()
     return order
 
@@ -114,10 +113,9 @@ async def withdraw_order(session: AsyncSession, actor: Actor, order_id: int) -> 
 async def close_order(session: AsyncSession, actor: Actor, order_id: int) -> Order:
     """Close a published or taken order (关闭): no more takings; takers still waiting are released."""
     order = await _owned_locked_order(session, actor, order_id)
-    if order.status not in (OrderStatus.PUBLISHED, OrderStatus.TAKEN):
-        raise OrderTransitionInvalid("关闭", label(order.status))
     takings = await TakingRepository(session).for_order(order.id)
-    await _end_order(session, actor, order, OrderStatus.CLOSED, takings, "企业已关闭该需求")
+    closed = transitions.require(OrderAction.CLOSE, order.status, takings)
+    await _end_order(session, actor, order, closed, takings, "企业已关闭该需求")
     await session.commit()
     return order
 
@@ -326,7 +324,8 @@ async def order_view(session: AsyncSession, actor: Actor, order_id: int) -> Orde
         agreements, _ = await agreement_service.list_agreements(
             session, actor, PageParams(page=1, page_size=100), "id", order_id=order.id
         )
-        return OrderView(order, True, proposals, takings, agreements, None, None)
+        actions = transitions.allowed_actions(order.status, takings)
+        return OrderView(order, True, proposals, takings, agreements, None, None, actions)
     my_proposal = my_taking = None
     if actor.expert_id is not None:
         my_proposal = await proposal_service.proposal_of(session, order.id, actor.expert_id)

@@ -63,3 +63,12 @@ class OrderSlotsBelowTakers(DomainError):
             f"已有 {holding} 位专家接单，名额不能少于 {holding}。",
             errors=[{"field": "slots", "message": f"不能少于已接单的 {holding} 位专家"}],
         )
+
+
+class OrderTransitionInvalid(DomainError):
+    """The order cannot go from its current state to the one asked for."""
+
+    code, status, title = "order_transition_invalid", 409, "需求状态不允许此操作"
+
+    def __init__(self, action: str, status_label: str) -> None:
+        super().__init__(f"需求当前状态为“{status_label}”，不能{action}。")
