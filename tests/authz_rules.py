@@ -563,6 +563,7 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
     ("POST", "/admin/quality/{proposal_id}"): case(ADMIN_PAGE, form=lambda w: {"relevant": "yes"}),
     ("GET", "/inbox"): case(ANY_USER_PAGE),
     ("POST", "/inbox/read-all"): case(ANY_USER_PAGE, form=_no_body),
+    ("GET", "/inbox/{notification_id}"): case(page((ENT_A,), others=NOT_FOUND)),
     ("GET", "/admin/projects"): case(ADMIN_PAGE),
     ("POST", "/admin/projects/catalogue"): case(
         ADMIN_PAGE, form=lambda w: {"agreement_id": w.agreement_amending}

@@ -107,8 +107,10 @@ async def build_world(session: AsyncSession) -> tuple[World, dict[str, User]]:
         terms: dict[str, Any] = {"goals": "消除主轴振纹", "deliverables": "诊断报告一份", "duration_months": 6,
                                  "start_date": local_today() - timedelta(days=30), "funding_amount": 100_000}  # fmt: skip
         if status is not AgreementStatus.DRAFT and status is not AgreementStatus.PENDING_SIGNATURE:
-            terms |= {"enterprise_signed_by_user_id": users[ENT_A].id, "enterprise_signed_at": utcnow(),
-                      "expert_signed_by_user_id": users[EXPERT_X].id, "expert_signed_at": utcnow()}  # fmt: skip
+            # signed on the start day: work can be logged on the days since
+            signed = utcnow() - timedelta(days=30)
+            terms |= {"enterprise_signed_by_user_id": users[ENT_A].id, "enterprise_signed_at": signed,
+                      "expert_signed_by_user_id": users[EXPERT_X].id, "expert_signed_at": signed}  # fmt: skip
         row = Agreement(order_id=order.id, expert_id=expert_x.id, studio_id=studio_a.id,
                         enterprise_id=enterprise_a.id, status=status, **(terms | values))  # fmt: skip
         session.add(row)

@@ -36,6 +36,7 @@ from app.config import Settings
 from app.enterprises.models import Enterprise
 from app.experts.schemas import ExpertUpdate
 from app.main import create_app
+from app.notifications.models import Notification, NotificationKind
 from app.orders.models import Order, OrderStatus, OrderTaking, TakingSource
 from app.orders.schemas import OrderCreate
 from app.projects import service as project_service
@@ -309,6 +310,7 @@ class World:
     achievement_id: int
     review_id: int
     spare_user_id: int  # an account the admin pages may reset, disable and enable
+    notification_id: int  # a message to the enterprise's user
 
 
 async def build_world(session: AsyncSession) -> World:
@@ -331,7 +333,13 @@ async def build_world(session: AsyncSession) -> World:
                  status=ProposalStatus.INVITED),
         Proposal(order_id=published.id, expert_id=other.id, rank=1, score=0.8, matcher_version="t"),
     ]  # fmt: skip
-    session.add_all([taking, *proposals])
+    notification = Notification(
+        user_id=owner.id,
+        kind=NotificationKind.ORDER_TAKEN,
+        title="专家承接了需求",
+        link=f"/orders/{published.id}",
+    )
+    session.add_all([taking, *proposals, notification])
     achievement = await make_achievement(session, expert)
     # a catalogued project of another expert, in an open round, with our expert as its reviewer
     project = await make_agreement(session, expert=other, status=AgreementStatus.IN_PROGRESS)
@@ -346,7 +354,7 @@ async def build_world(session: AsyncSession) -> World:
         draft_order=draft.id, published_order=published.id, invited_order=invited.id,
         agreement_id=agreement.id, catalogued_agreement=project.id, taking_id=taking.id,
         proposal_id=proposals[1].id, achievement_id=achievement.id, review_id=review.id,
-        spare_user_id=spare.id,
+        spare_user_id=spare.id, notification_id=notification.id,
     )  # fmt: skip
 
 
@@ -421,6 +429,7 @@ PAGE_CASES = (
     PageCase("GET", "/my/reviews", "expert"),
     PageCase("GET", "/reviews/{review_id}", "expert", ids=(("review_id", "review_id"),)),
     PageCase("GET", "/inbox", "expert", ("unread",)),
+    PageCase("GET", "/inbox/{notification_id}", "enterprise", ids=(("notification_id", "notification_id"),)),
     PageCase("GET", "/admin", "admin", ("year",)),
     PageCase("GET", "/admin/quality", "admin"),
     PageCase("GET", "/admin/projects", "admin"),

@@ -120,6 +120,27 @@ class DeliveryAlreadyConfirmed(DomainError):
         super().__init__("您方已经确认过交付和评价，等待对方确认即可。")
 
 
+class WorkDateBeforeEffect(DomainError):
+    """Work is logged on a day before the agreement took effect (the second signature)."""
+
+    code, status, title = "work_date_before_effect", 422, "日期早于协议生效日期"
+
+    def __init__(self, field: str, effective: str) -> None:
+        super().__init__(
+            f"协议于 {effective} 生效，记录的日期不能早于这一天。",
+            errors=[{"field": field, "message": f"不能早于协议生效日期 {effective}"}],
+        )
+
+
+class DeliveryBeforeStart(DomainError):
+    """Delivery is confirmed before the agreed start date."""
+
+    code, status, title = "delivery_before_start", 409, "协议尚未开始"
+
+    def __init__(self, start: str) -> None:
+        super().__init__(f"协议约定于 {start} 开始，开始之前不能确认交付。")
+
+
 class WorkDateInFuture(DomainError):
     """Work is logged after it happened."""
 

@@ -54,6 +54,7 @@ async def _page(
         "errors": errors or {},
         "failed_form": form,
         "values": values or {},
+        "missing_terms": agreement_service.missing_terms(view.agreement),
         "cadences": list(ConsultationCadence),
         "consultation_kinds": list(ConsultationKind),
         "training_kinds": list(TrainingKind),
@@ -70,29 +71,33 @@ async def _submit(
     *,
     form: str,
     model: type[BaseModel] | None,
-    run: Callable[[Any], Awaitable[object]],
-    done: str,
+    run: Callable[[Any], Awaitable[Any]],
+    done: str | Callable[[Any], str],
     lists: tuple[str, ...] = (),
     optional: tuple[str, ...] = (),
 ) -> Response:
     """Validate the form with the API's model, run the use case, and show errors next to the fields."""
-    values = form_values(await request.form(), lists=lists, optional=optional)
+    submitted = await request.form()
+    values = form_values(submitted, lists=lists, optional=optional)
+    # shown again exactly as typed (a field left blank stays blank) when the form comes back
+    typed = {key: value for key, value in submitted.items() if isinstance(value, str)}
     data: Any = values
     if model is not None:
         data, errors = parse_form(model, values)
         if data is None:
             return await _page(
-                request, session, actor, agreement_id, errors=errors, form=form, values=values, status=422
+                request, session, actor, agreement_id, errors=errors, form=form, values=typed, status=422
             )
     try:
-        await run(data)
+        result = await run(data)
     except DomainError as problem:
         await session.rollback()
         return await _page(
             request, session, actor, agreement_id,
-            errors=domain_errors(problem), form=form, values=values, status=problem.status,
+            errors=domain_errors(problem), form=form, values=typed, status=problem.status,
         )  # fmt: skip
-    return RedirectResponse(f"/agreements/{agreement_id}?flash={done}", status_code=303)
+    flash = done(result) if callable(done) else done
+    return RedirectResponse(f"/agreements/{agreement_id}?flash={flash}", status_code=303)
 
 
 @router.get("/my/agreements")
@@ -117,21 +122,24 @@ async def agreement_page(
 async def edit_terms(
     request: Request, agreement_id: IdPath, session: SessionDep, actor: PageActor
 ) -> Response:
-    """Save the draft's terms (against the version shown)."""
+    """Save the draft's terms (against the version shown); the message says when some are still missing."""
     return await _submit(
         request, session, actor, agreement_id, form="terms", model=AgreementTermsUpdate,
         run=lambda data: agreement_service.update_terms(session, actor, agreement_id, data),
-        done="saved", optional=TERM_OPTIONAL,
+        done=lambda saved: "terms_incomplete" if agreement_service.missing_terms(saved) else "saved",
+        optional=TERM_OPTIONAL,
     )  # fmt: skip
 
 
 @router.post("/agreements/{agreement_id}/submit", dependencies=[CsrfChecked])
 async def submit(request: Request, agreement_id: IdPath, session: SessionDep, actor: PageActor) -> Response:
-    """提交签署."""
+    """提交签署: the terms form's second button, so what was typed is saved and submitted together."""
     return await _submit(
-        request, session, actor, agreement_id, form="terms", model=VersionedAction,
-        run=lambda data: agreement_service.submit_for_signature(session, actor, agreement_id, data.version),
-        done="submitted",
+        request, session, actor, agreement_id, form="terms", model=AgreementTermsUpdate,
+        run=lambda data: agreement_service.submit_for_signature(
+            session, actor, agreement_id, data.version, terms=data
+        ),
+        done="submitted", optional=TERM_OPTIONAL,
     )  # fmt: skip
 
 

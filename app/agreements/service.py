@@ -37,8 +37,10 @@ from app.agreements.errors import (
     AmendmentNotFound,
     AmendmentPending,
     DeliveryAlreadyConfirmed,
+    DeliveryBeforeStart,
     NotAParty,
     TermsChangedSinceRead,
+    WorkDateBeforeEffect,
     WorkDateInFuture,
 )
 from app.agreements.models import (
@@ -55,6 +57,7 @@ from app.agreements.repository import AgreementRepository
 from app.agreements.schemas import (
     TERM_FIELDS,
     AgreementRead,
+    AgreementTerms,
     AgreementTermsUpdate,
     AmendmentCreate,
     AmendmentRead,
@@ -64,7 +67,7 @@ from app.agreements.schemas import (
     TrainingCreate,
 )
 from app.audit.service import apply_changes, record_change, snapshot
-from app.clock import local_today, utcnow
+from app.clock import CHINA_TZ, local_today, utcnow
 from app.idempotency import service as idempotency_service
 from app.idempotency.service import IdempotencyKey
 from app.labels import field_label, label
@@ -180,14 +183,21 @@ async def list_agreements(
     )
 
 
+def effective_on(agreement: Agreement) -> date | None:
+    """The day (China time) the agreement took effect: its second signature; ``None`` until both signed
+    (or for an imported agreement that carries no signature times)."""
+    if agreement.enterprise_signed_at is None or agreement.expert_signed_at is None:
+        return None
+    return max(agreement.enterprise_signed_at, agreement.expert_signed_at).astimezone(CHINA_TZ).date()
+
+
 def consultation_schedule(agreement: Agreement, last_held: date | None, today: date) -> ConsultationSchedule:
     """When the next consultation is due: one cadence interval after the last one (or after the start)."""
     if agreement.status is not AgreementStatus.IN_PROGRESS:
         return ConsultationSchedule(None, False)
-    signatures = [d for d in (agreement.enterprise_signed_at, agreement.expert_signed_at) if d is not None]
     # an imported agreement may lack signature times: then it counts from when it was last changed
-    took_effect = max(signatures) if signatures else agreement.updated_at
-    since = last_held or agreement.start_date or took_effect.date()
+    took_effect = effective_on(agreement) or agreement.updated_at.astimezone(CHINA_TZ).date()
+    since = last_held or agreement.start_date or took_effect
     due = since + timedelta(days=CADENCE_DAYS[agreement.consultation_cadence])
     return ConsultationSchedule(due, today > due)
 
@@ -274,6 +284,16 @@ async def update_terms(
     changes = data.changes()
     _check_version(agreement, changes.pop("version"))
     _require(agreement, {AgreementStatus.DRAFT}, "修改条款（已提交签署的协议请先退回修改）")
+    await _apply_terms(session, actor, agreement, changes)
+    answer = await read_model(session, agreement)
+    await session.commit()
+    return answer
+
+
+async def _apply_terms(
+    session: AsyncSession, actor: Actor, agreement: Agreement, changes: dict[str, Any]
+) -> None:
+    """Write a draft's changed terms and their audit event (the caller checked state and version)."""
     before = snapshot(agreement)
     for field, value in changes.items():
         setattr(agreement, field, value)
@@ -282,15 +302,24 @@ async def update_terms(
     await record_change(
         session, actor=actor, action="agreement.terms_updated", record=agreement, before=before
     )
-    answer = await read_model(session, agreement)
-    await session.commit()
-    return answer
+
+
+def missing_terms(agreement: Agreement | AgreementRead) -> list[str]:
+    """The terms a draft still needs before it can be submitted for signature (field names)."""
+    return [f for f in REQUIRED_TERMS if getattr(agreement, f) in (None, "")]
 
 
 async def submit_for_signature(
-    session: AsyncSession, actor: Actor, agreement_id: int, version: int
+    session: AsyncSession,
+    actor: Actor,
+    agreement_id: int,
+    version: int,
+    terms: AgreementTerms | None = None,
 ) -> AgreementRead:
     """Freeze the draft's terms under a content hash and ask both sides to sign (草稿 → 待签署).
+
+    ``terms`` (the page's one form) are saved first, in the same transaction: what was typed is
+    what is submitted, and nothing is kept when the submission is refused.
 
     Returns the agreement as the API shows it, built before the commit.
 
@@ -300,7 +329,11 @@ async def submit_for_signature(
     agreement, _ = await _lock_for_party(session, actor, agreement_id, "提交签署")
     _check_version(agreement, version)
     _require(agreement, {AgreementStatus.DRAFT}, "提交签署")
-    missing = [(f, field_label(f)) for f in REQUIRED_TERMS if getattr(agreement, f) in (None, "")]
+    if terms is not None:
+        changes = terms.changes()
+        changes.pop("version", None)  # checked above
+        await _apply_terms(session, actor, agreement, changes)
+    missing = [(f, field_label(f)) for f in missing_terms(agreement)]
     if missing:
         raise AgreementTermsIncomplete(missing)
     await apply_changes(
@@ -531,6 +564,8 @@ async def confirm_delivery(
     _require(agreement, {AgreementStatus.IN_PROGRESS}, "确认交付")
     if getattr(agreement, f"{side}_delivery_confirmed_at") is not None:
         raise DeliveryAlreadyConfirmed()
+    if agreement.start_date is not None and local_today() < agreement.start_date:
+        raise DeliveryBeforeStart(agreement.start_date.isoformat())
     before = snapshot(agreement)
     setattr(agreement, f"{side}_delivery_confirmed_at", utcnow())
     setattr(agreement, f"{side}_rating", data.rating)
@@ -605,7 +640,7 @@ async def log_consultation(
     """Record a consultation held under an agreement being carried out."""
     agreement, _ = await _lock_for_party(session, actor, agreement_id, "记录会商")
     _require(agreement, {AgreementStatus.IN_PROGRESS}, "记录会商")
-    _check_past(data.held_on, "held_on")
+    _check_work_date(agreement, data.held_on, "held_on")
     return await _log(
         session, actor, Consultation(agreement_id=agreement.id, **data.model_dump()), "consultation.logged"
     )
@@ -617,7 +652,7 @@ async def log_training(
     """Record a training under an agreement being carried out."""
     agreement, _ = await _lock_for_party(session, actor, agreement_id, "记录培训")
     _require(agreement, {AgreementStatus.IN_PROGRESS}, "记录培训")
-    _check_past(data.held_on, "held_on")
+    _check_work_date(agreement, data.held_on, "held_on")
     return await _log(
         session, actor, Training(agreement_id=agreement.id, **data.model_dump()), "training.logged"
     )
@@ -763,6 +798,14 @@ def _check_dates(start: date | None, end: date | None) -> None:
 def _check_past(day: date, field: str) -> None:
     if day > local_today():
         raise WorkDateInFuture(field)
+
+
+def _check_work_date(agreement: Agreement, day: date, field: str) -> None:
+    """Work on an agreement happens between the day it took effect and today."""
+    _check_past(day, field)
+    took_effect = effective_on(agreement)
+    if took_effect is not None and day < took_effect:
+        raise WorkDateBeforeEffect(field, took_effect.isoformat())
 
 
 async def _log(session: AsyncSession, actor: Actor, record: WorkLog, action: str) -> WorkLog:

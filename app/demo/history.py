@@ -139,7 +139,9 @@ async def play_history(
         )
         await agreement_service.sign(session, owner, agreement.id)
         await agreement_service.sign(session, taker, agreement.id)
-        held = min(local_today(), start + timedelta(days=15))
+        # work is logged on the day the play signs (no earlier than the agreement took effect); the
+        # timeline then moves both back together (app/demo/timeline.py)
+        held = local_today()
         await agreement_service.log_consultation(
             session,
             taker,
@@ -170,7 +172,7 @@ async def play_history(
                 title=f"{order.title[:30]}工艺改进成果",
                 value_yuan=100_000 + 20_000 * n,
                 converted=n % 3 != 1,
-                achieved_on=held,
+                achieved_on=min(local_today(), start + timedelta(days=15)),
             ),
         )
         if months >= 4:  # the older ones are finished, delivered and rated both ways

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agreements.models import Agreement
+from app.agreements.models import Agreement, Consultation, Training
 from app.orders.models import Order, OrderTaking
 from app.proposals.models import Proposal
 
@@ -30,7 +30,8 @@ _MOVING = {
 
 async def shift_order_timeline(session: AsyncSession, order_id: int, delta: timedelta, now: datetime) -> None:
     """Publish the order ``delta`` (plus three days) before ``now`` and move what followed back by
-    ``delta`` (done in Python, so it works the same on SQLite and PostgreSQL)."""
+    ``delta``, the consultations and trainings of its agreements too (done in Python, so it works the
+    same on SQLite and PostgreSQL)."""
     order = await session.get(Order, order_id)
     if order is None:
         return
@@ -42,4 +43,12 @@ async def shift_order_timeline(session: AsyncSession, order_id: int, delta: time
                 value = getattr(row, name)
                 if value is not None:
                     setattr(row, name, value - delta)
+    # the work logged on its agreements moves with them (it is logged on the day the play signs them)
+    agreements = select(Agreement.id).where(Agreement.order_id == order_id)
+    for consultation in await session.scalars(
+        select(Consultation).where(Consultation.agreement_id.in_(agreements))
+    ):
+        consultation.held_on -= timedelta(days=delta.days)
+    for training in await session.scalars(select(Training).where(Training.agreement_id.in_(agreements))):
+        training.held_on -= timedelta(days=delta.days)
     await session.flush()

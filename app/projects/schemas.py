@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.projects.models import FundingDecision, ProjectReviewStatus, ReviewRoundStatus
 from app.schemas import MAX_INT, Id, InputModel, Text
@@ -44,6 +44,15 @@ class FundingItem(InputModel):
     decision: FundingDecision
     amount: Annotated[int, Field(ge=0, le=MAX_INT)] | None = None
     note: Annotated[str, Text(1000, min_length=0, multiline=True)] = ""
+
+    @field_validator("amount")
+    @classmethod
+    def _no_amount_without_funding(cls, amount: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("decision") is not FundingDecision.NOT_FUNDED:
+            return amount
+        if amount:
+            raise ValueError("不予资助的项目不能填写资助金额")
+        return None
 
 
 class FundingDecisions(InputModel):

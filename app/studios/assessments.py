@@ -82,12 +82,15 @@ async def assess_studio(
     today = local_today()
     if data.assessed_on > today:
         raise AssessmentDateInFuture(data.assessed_on.isoformat(), today.isoformat())
-    await _check_in_order(assessments, studio_id, data.assessed_on)
+    await _check_in_order(assessments, studio, data.assessed_on)
 
     rating = rate(data.expert_review_score, data.site_visit_score, data.demonstration_score, policy)
     if rating.stars < studio.star_rating:
         kind = AssessmentKind.DOWNGRADE
-    elif await assessments.has_scored(studio_id):
+    elif await assessments.has_scored(studio_id) or (
+        # a rating brought in with the studio's record (an import, the demo) is an earlier assessment
+        studio.star_assessed_on is not None and await assessments.latest(studio_id) is None
+    ):
         kind = AssessmentKind.REASSESSMENT
     else:
         kind = AssessmentKind.INITIAL
@@ -153,7 +156,7 @@ async def delist_studio(
     if studio.status is StudioStatus.DELISTED:
         raise StudioAlreadyDelisted(studio_id)
     today = local_today()
-    await _check_in_order(StudioAssessmentRepository(session), studio_id, today)
+    await _check_in_order(StudioAssessmentRepository(session), studio, today)
     assessment = await _record(
         session,
         actor,
@@ -213,10 +216,12 @@ async def _lock_studio(session: AsyncSession, studio_id: int) -> Studio:
     return studio
 
 
-async def _check_in_order(assessments: StudioAssessmentRepository, studio_id: int, assessed_on: date) -> None:
-    latest = await assessments.latest(studio_id)
-    if latest is not None and assessed_on < latest.assessed_on:
-        raise AssessmentOutOfOrder(assessed_on.isoformat(), latest.assessed_on.isoformat())
+async def _check_in_order(assessments: StudioAssessmentRepository, studio: Studio, assessed_on: date) -> None:
+    latest = await assessments.latest(studio.id)
+    # the rating on the studio's record counts too when no assessment row holds it (an import)
+    dates = [d for d in (latest.assessed_on if latest else None, studio.star_assessed_on) if d is not None]
+    if dates and assessed_on < max(dates):
+        raise AssessmentOutOfOrder(assessed_on.isoformat(), max(dates).isoformat())
 
 
 async def _record(session: AsyncSession, actor: Actor, assessment: StudioAssessment) -> StudioAssessment:

@@ -18,6 +18,7 @@ _LIST_SEPARATORS = re.compile(r"[,，、;；\n]+")
 # what a redirect's ?flash= code says in the page's status line (codes only: no text from the URL is shown)
 FLASH_MESSAGES = {
     "saved": "已保存。",
+    "terms_incomplete": "条款已保存，但还不完整：提交签署前请补全下方标 * 的项目。",
     "draft_saved": "需求草稿已保存，核对后即可发布。",
     "published": "需求已发布，已为您生成匹配建议。",
     "withdrawn": "需求已撤回。",

@@ -5,7 +5,7 @@ sees which agreement."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from app.agreements.models import (
 )
 from app.agreements.service import remind_overdue_consultations, terms_hash, terms_of
 from app.audit.models import AuditEvent
-from app.clock import local_today, utcnow
+from app.clock import CHINA_TZ, local_today, utcnow
 from app.enterprises.models import Enterprise
 from app.idempotency.models import IdempotencyRecord
 from app.notifications.models import Notification, NotificationKind
@@ -99,11 +99,14 @@ async def deal(
             start_date=TODAY - timedelta(days=10),
         )
     if status in (AgreementStatus.IN_PROGRESS, AgreementStatus.DELIVERED):
+        # signed on the start day (or today, for a later start): work can be logged since
+        start = min(terms.get("start_date") or TODAY - timedelta(days=10), TODAY)
+        signed = datetime.combine(start, time(9), tzinfo=CHINA_TZ)
         values.update(
             enterprise_signed_by_user_id=owner.id,
-            enterprise_signed_at=utcnow(),
+            enterprise_signed_at=signed,
             expert_signed_by_user_id=expert_user.id,
-            expert_signed_at=utcnow(),
+            expert_signed_at=signed,
         )
     if status is AgreementStatus.DELIVERED:
         values.update(

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from app.clock import local_today
 from tests.e2e.conftest import OUTPUT, OutsideRequests, log_in
 
 ORDER_TITLE = "加工中心主轴颤振在线监测与抑制"
@@ -58,20 +58,21 @@ def test_the_whole_story(
     enterprise.get_by_role("button", name="确认接单").click()
     expect(enterprise.get_by_role("status")).to_have_text("已确认接单专家，协议草稿已生成。")
     agreement_url = enterprise.url.split("?")[0]
+    # typed and submitted at once, without 保存条款 first: the submission carries what was typed
     enterprise.get_by_label("交付成果").fill("颤振在线识别方案与现场验证报告")
     enterprise.get_by_label("合作期限（月）").fill("6")
-    enterprise.get_by_label("开始日期").fill(date.today().isoformat())
-    enterprise.get_by_role("button", name="保存条款").click()
-    expect(enterprise.get_by_role("status")).to_have_text("已保存。")
+    enterprise.get_by_label("开始日期").fill(local_today().isoformat())
     enterprise.get_by_role("button", name="提交签署").click()
     expect(enterprise.get_by_role("status")).to_have_text("协议已提交签署。")
+    expect(enterprise.locator("dl.terms")).to_contain_text("颤振在线识别方案与现场验证报告")
     enterprise.get_by_role("button", name="签署协议").click()
     expect(enterprise.get_by_role("status")).to_have_text("签署成功。")
 
     expert.goto(agreement_url)
     expert.get_by_role("button", name="签署协议").click()
     expect(expert.get_by_role("heading", level=1)).to_contain_text("已签署/执行中")
-    expert.get_by_label("会商日期").fill(date.today().isoformat())
+    # China's today: the agreement took effect today in China, which may be tomorrow in UTC
+    expert.get_by_label("会商日期").fill(local_today().isoformat())
     expert.get_by_label("参加人员").fill("周砚清；设备科张工")
     expert.get_by_label("会商纪要").fill("现场采集伺服电流，确定颤振敏感频带。")
     expert.get_by_role("button", name="记录会商").click()
@@ -153,3 +154,28 @@ def test_pages_fit_a_phone(
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 376, f"{path} is {width}px wide for {username}"
     assert outside_requests == []
+
+
+def test_factor_bars_are_drawn_at_their_value(new_context: Callable[..., BrowserContext]) -> None:
+    page = new_context().new_page()
+    log_in(page, "enterprise")
+    page.goto("/orders/new")
+    page.get_by_label("需求标题").fill("焊接变形控制工艺优化")
+    page.get_by_label("需求描述").fill("薄板焊接后变形超差，希望优化焊接顺序和夹具，控制焊接变形与残余应力。")
+    page.get_by_role("button", name="发布需求").click()
+    expect(page.get_by_role("status")).to_have_text("需求已发布，已为您生成匹配建议。")
+    page.get_by_text("评分构成").first.click()
+
+    bars = page.locator("details[open] .factors .bar")
+    expect(bars.first).to_be_visible()
+    drawn = bars.evaluate_all(
+        """bars => bars.map(bar => ({
+            label: bar.getAttribute("aria-label"),
+            share: bar.querySelector("span").getBoundingClientRect().width / bar.getBoundingClientRect().width,
+        }))"""
+    )
+    assert drawn
+    for bar in drawn:
+        percent = re.search(r"(\d+)%$", bar["label"])
+        assert percent, bar
+        assert abs(bar["share"] - int(percent.group(1)) / 100) < 0.02, bar

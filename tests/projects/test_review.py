@@ -725,20 +725,23 @@ async def test_decisions_are_recorded_and_may_change_while_the_round_is_open(
 ) -> None:
     admin_h = auth(admin)
     first, second, _, _ = await scored_round(client, session, auth, admin_h)
+    decisions = [
+        {"agreement_id": first.id, "decision": "funded", "amount": 200_000, "note": "优先资助"},
+        {"agreement_id": second.id, "decision": "not_funded", "amount": 50_000},
+    ]
+    # an amount on a project not funded is a mistake to point out, not a value to drop in silence
+    refused = await client.post(
+        f"{API}/review-rounds/{YEAR}/funding", json={"decisions": decisions}, headers=admin_h
+    )
+    assert_problem(refused, 422, "request_invalid", "decisions.1.amount")
+    del decisions[1]["amount"]
     decided = ok(
         await client.post(
-            f"{API}/review-rounds/{YEAR}/funding",
-            json={
-                "decisions": [
-                    {"agreement_id": first.id, "decision": "funded", "amount": 200_000, "note": "优先资助"},
-                    {"agreement_id": second.id, "decision": "not_funded", "amount": 50_000},
-                ]
-            },
-            headers=admin_h,
+            f"{API}/review-rounds/{YEAR}/funding", json={"decisions": decisions}, headers=admin_h
         )
     )
     assert [(r["agreement_id"], r["decision"], r["amount"]) for r in decided] == [
-        (first.id, "funded", 200_000), (second.id, "not_funded", None),  # no amount without funding
+        (first.id, "funded", 200_000), (second.id, "not_funded", None),
     ]  # fmt: skip
     stored = (await session.scalars(select(ProjectFunding).order_by(ProjectFunding.rank))).all()
     assert [(f.agreement_id, f.rank, f.mean_score, f.note) for f in stored] == [

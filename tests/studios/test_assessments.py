@@ -772,7 +772,7 @@ async def test_a_reassessment_below_one_star_is_kept_but_does_not_relist(
         demonstration="59.99",
     )
 
-    assert body["assessment"]["kind"] == "initial"  # the de-listing was no scoring
+    assert body["assessment"]["kind"] == "initial"  # the de-listing was no scoring, nor a rating
     assert body["assessment"]["stars"] == 0
     assert body["studio"]["status"] == "delisted"
     assert [r.kind for r in await history(session, studio)] == [

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from httpx import ASGITransport, AsyncClient, Response
@@ -445,3 +447,47 @@ async def test_forms_without_the_csrf_token_are_refused(
         assert "页面已过期" in page.text
     assert await count(session, StudioAssessment) == 0
     assert await count(session, ReviewRound) == 0
+
+
+async def test_the_dashboard_breakdowns_name_their_grouping_in_full(
+    client: AsyncClient, session: AsyncSession, admin: User
+) -> None:
+    await logged_in(client, admin)
+
+    page = await client.get("/admin")
+
+    assert page.status_code == 200
+    for grouping in ("区县", "专家批次", "工作室星级", "创新联盟"):
+        first_header = re.search(
+            rf'aria-label="按{grouping}">\s*<thead><tr><th scope="col">([^<]+)</th>', page.text
+        )
+        assert first_header and first_header.group(1) == grouping, grouping
+
+
+async def test_a_rating_on_the_studios_record_is_its_first_assessment(
+    client: AsyncClient, session: AsyncSession, admin: User
+) -> None:
+    studio = await make_studio(
+        session, star_rating=2, star_score=Decimal("84.50"), star_assessed_on=date(2023, 11, 20)
+    )
+    await session.commit()
+    token = await logged_in(client, admin)
+
+    page = await client.get(f"/admin/studios/{studio.id}")
+
+    assert "还没有评定记录" not in page.text
+    assert "原有评级" in page.text and "84.50" in page.text and "2023-11-20" in page.text
+    scores = {"expert_review_score": "80", "site_visit_score": "80", "demonstration_score": "80"}
+    too_early = await client.post(
+        f"/admin/studios/{studio.id}/assessments",
+        data={"csrf_token": token, **scores, "assessed_on": "2023-10-01"},
+    )
+    assert too_early.status_code == 422, too_early.text
+    assert "评定日期早于上次评定" in too_early.text or "2023-11-20" in too_early.text
+    done = await client.post(
+        f"/admin/studios/{studio.id}/assessments",
+        data={"csrf_token": token, **scores, "assessed_on": local_today().isoformat()},
+    )
+    assert done.status_code == 303, done.text
+    assessment = await session.scalar(select(StudioAssessment).where(StudioAssessment.studio_id == studio.id))
+    assert assessment is not None and assessment.kind.value == "reassessment"  # 复评, not 首次评定
