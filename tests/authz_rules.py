@@ -492,6 +492,7 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
         page((ENT_A, ADMIN), others=NOT_FOUND), path={"order_id": "order_draft"}, form=_no_body
     ),
     ("POST", "/orders/{order_id}/withdraw"): case(_A_PAGE_WRITE, form=_no_body),
+    ("POST", "/orders/{order_id}/proposals"): case(_A_PAGE_WRITE, form=_no_body),
     ("POST", "/orders/{order_id}/close"): case(_A_PAGE_WRITE, form=_no_body),
     ("POST", "/orders/{order_id}/take"): (
         Case(page(EXPERTS), form=_no_body),

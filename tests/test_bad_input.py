@@ -450,6 +450,7 @@ PAGE_CASES = (
     PageCase("POST", "/orders/new", "enterprise", names(OrderCreate, "action")),
     PageCase("POST", "/orders/preview", "enterprise", ("title", "description", "fields", "need_kind")),
     PageCase("POST", "/orders/{order_id}/publish", "enterprise", ids=(("order_id", "draft_order"),)),
+    PageCase("POST", "/orders/{order_id}/proposals", "enterprise", ids=ORDER),
     PageCase("POST", "/orders/{order_id}/withdraw", "enterprise", ids=ORDER),
     PageCase("POST", "/orders/{order_id}/close", "enterprise", ids=ORDER),
     PageCase("POST", "/orders/{order_id}/take", "expert", ("note",), ORDER),

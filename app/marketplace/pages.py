@@ -15,6 +15,8 @@ from app.errors import DomainError
 from app.marketplace import service as marketplace_service
 from app.marketplace.schemas import DeclineInvitation, InviteExpert, ReleaseTaking, TakeOrder
 from app.problems import known_problems
+from app.proposals import service as proposal_service
+from app.proposals.index import MatcherIndex
 from app.proposals.reasons import FACTOR_LABELS
 from app.proposals.router import IndexDep
 from app.routing import IdForm, IdPath
@@ -35,8 +37,9 @@ async def _order_page(
     *,
     error: str | None = None,
     status: int = 200,
+    index: MatcherIndex | None = None,
 ) -> Response:
-    view = await marketplace_service.order_view(session, actor, order_id)
+    view = await marketplace_service.order_view(session, actor, order_id, index)
     problem = known_problems().get(request.query_params.get("problem", ""))
     context: dict[str, Any] = {
         "view": view,
@@ -69,10 +72,24 @@ async def _act(
 
 
 @router.get("/orders/{order_id}")
-async def order_page(request: Request, order_id: IdPath, session: SessionDep, actor: PageActor) -> Response:
-    """An order: its enterprise sees proposals with reasons and factors, takers and agreements;
-    an expert sees the take button or their invitation."""
-    return await _order_page(request, session, actor, order_id)
+async def order_page(
+    request: Request, order_id: IdPath, session: SessionDep, actor: PageActor, index: IndexDep
+) -> Response:
+    """An order: its enterprise sees proposals with reasons and factors (computed on the first view
+    of a published order that has none), takers and agreements; an expert sees the take button or
+    their invitation."""
+    return await _order_page(request, session, actor, order_id, index=index)
+
+
+@router.post("/orders/{order_id}/proposals", dependencies=[CsrfChecked])
+async def refresh_proposals(
+    order_id: IdPath, request: Request, session: SessionDep, actor: PageActor, index: IndexDep
+) -> Response:
+    """生成 / 刷新匹配建议: rank the experts again with everything the index holds now."""
+    return await _act(
+        request, session, actor, order_id,
+        lambda: proposal_service.propose_experts(session, index, actor, order_id), "proposals_refreshed",
+    )  # fmt: skip
 
 
 @router.post("/orders/{order_id}/publish", dependencies=[CsrfChecked])

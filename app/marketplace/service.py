@@ -50,6 +50,7 @@ from app.orders.models import SLOT_HOLDING, Order, OrderStatus, OrderTaking, Tak
 from app.orders.transitions import OrderAction
 from app.pagination import PageParams
 from app.proposals import service as proposal_service
+from app.proposals.errors import OrderTextEmpty
 from app.proposals.index import MatcherIndex
 from app.proposals.models import Proposal, ProposalStatus
 
@@ -309,9 +310,14 @@ async def terminate_agreement(
     return answer
 
 
-async def order_view(session: AsyncSession, actor: Actor, order_id: int) -> OrderView:
+async def order_view(
+    session: AsyncSession, actor: Actor, order_id: int, index: MatcherIndex | None = None
+) -> OrderView:
     """What the order's page shows: proposals, takers and agreements to its enterprise (and admins);
     to an expert, their own proposal (an invitation) and taking.
+
+    A published order its enterprise opens without any proposal (one published before there were
+    experts, or loaded in bulk) gets them computed now, with ``index``: no order is a dead end.
 
     Raises:
         OrderNotFound: no such order, or one the caller may not see.
@@ -321,6 +327,12 @@ async def order_view(session: AsyncSession, actor: Actor, order_id: int) -> Orde
     takings = await TakingRepository(session).for_order(order.id)
     if is_owner:
         proposals = await proposal_service.list_proposals(session, actor, order.id)
+        if not proposals and index is not None and order.status is OrderStatus.PUBLISHED:
+            try:
+                await proposal_service.propose_experts(session, index, actor, order.id)
+                proposals = await proposal_service.list_proposals(session, actor, order.id)
+            except OrderTextEmpty:  # no words to match (nothing was written): the page shows none
+                pass
         agreements, _ = await agreement_service.list_agreements(
             session, actor, PageParams(page=1, page_size=100), "id", order_id=order.id
         )

@@ -18,15 +18,18 @@ class OrderAction(StrEnum):
     PUBLISH = "publish"
     WITHDRAW = "withdraw"
     CLOSE = "close"
+    # not a change of state: (re)compute the proposals, for a draft (the preview) or a published order
+    PROPOSE = "propose"
 
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """An action's verb (for messages), the states it starts from and the state it leads to."""
+    """An action's verb (for messages), the states it starts from and the state it leads to
+    (``None``: the order stays as it is)."""
 
     verb: str
     sources: frozenset[OrderStatus]
-    target: OrderStatus
+    target: OrderStatus | None
 
 
 TRANSITIONS: dict[OrderAction, Transition] = {
@@ -39,6 +42,9 @@ TRANSITIONS: dict[OrderAction, Transition] = {
     ),
     OrderAction.CLOSE: Transition(
         "关闭", frozenset({OrderStatus.PUBLISHED, OrderStatus.TAKEN}), OrderStatus.CLOSED
+    ),
+    OrderAction.PROPOSE: Transition(
+        "生成匹配建议", frozenset({OrderStatus.DRAFT, OrderStatus.PUBLISHED}), None
     ),
 }
 
@@ -59,7 +65,7 @@ def require(action: OrderAction, status: OrderStatus, takings: Iterable[OrderTak
     """
     transition = TRANSITIONS[action]
     if action in allowed_actions(status, takings):
-        return transition.target
+        return transition.target or status
     if action is OrderAction.WITHDRAW and status in transition.sources:
         raise OrderTransitionInvalid("撤回（已确认接单专家，请改为关闭需求或终止协议）", label(status))
     raise OrderTransitionInvalid(transition.verb, label(status))

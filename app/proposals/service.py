@@ -20,7 +20,8 @@ from app.experts import service as expert_service
 from app.experts.models import Expert
 from app.labels import label
 from app.orders import service as order_service
-from app.orders.models import Order, OrderStatus
+from app.orders.models import Order
+from app.orders.transitions import OrderAction, allowed_actions
 from app.proposals.errors import ExpertTextEmpty, OrderNotOpen, OrderTextEmpty
 from app.proposals.index import IndexState, MatcherIndex, Progress, SessionSource
 from app.proposals.models import Proposal, ProposalStatus
@@ -30,9 +31,6 @@ from app.proposals.repository import ProposalRepository
 from matching import Candidate, EmptyQueryError, OrderText, normalise
 
 log = logging.getLogger(__name__)
-
-# proposals can be computed while an enterprise drafts and after it publishes, not once it is taken
-OPEN_STATUSES = frozenset({OrderStatus.DRAFT, OrderStatus.PUBLISHED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +89,7 @@ async def propose_experts(
     # the order's row stays locked until the commit: two computations for one order run one after
     # the other (the second updates the first's rows instead of inserting them again)
     order = await _owned_order(session, actor, order_id, lock=True)
-    if order.status not in OPEN_STATUSES:
+    if OrderAction.PROPOSE not in allowed_actions(order.status, ()):
         raise OrderNotOpen(label(order.status))
     proposed = await compute_proposals(session, index, actor, order, k)
     await session.commit()

@@ -21,6 +21,7 @@ FLASH_MESSAGES = {
     "terms_incomplete": "条款已保存，但还不完整：提交签署前请补全下方标 * 的项目。",
     "draft_saved": "需求草稿已保存，核对后即可发布。",
     "published": "需求已发布，已为您生成匹配建议。",
+    "proposals_refreshed": "匹配建议已按最新的专家信息重新生成。",
     "withdrawn": "需求已撤回。",
     "closed": "需求已关闭。",
     "invited": "邀请已发送，专家答复后会通知您。",

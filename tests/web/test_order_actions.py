@@ -13,9 +13,17 @@ from app.orders.models import Order, OrderStatus, OrderTaking, TakingSource, Tak
 from app.orders.transitions import OrderAction
 from tests.factories import make_expert, make_order, make_studio, make_user
 from tests.problems import Auth
-from tests.web.test_pages import logged_in
+from tests.proposals.test_api import enterprise_owner, make_catalogue, make_field_order
+from tests.web.test_pages import logged_in, token_of
 
-BUTTONS = {OrderAction.PUBLISH: "发布需求", OrderAction.CLOSE: "关闭需求", OrderAction.WITHDRAW: "撤回需求"}
+BUTTONS = {
+    OrderAction.PUBLISH: ("发布需求",),
+    OrderAction.CLOSE: ("关闭需求",),
+    OrderAction.WITHDRAW: ("撤回需求",),
+    OrderAction.PROPOSE: ("生成匹配建议", "刷新匹配建议"),
+}
+# the API route of each action
+ROUTES = {action: action.value for action in OrderAction} | {OrderAction.PROPOSE: "proposals"}
 
 
 async def _order(
@@ -50,13 +58,33 @@ async def test_the_page_offers_exactly_the_actions_that_succeed(
 
     page = await client.get(f"/orders/{shown_order.id}")
     assert page.status_code == 200
-    shown = {action for action, text in BUTTONS.items() if f">{text}</button>" in page.text}
+    shown = {action for action, texts in BUTTONS.items() if any(f">{t}</button>" in page.text for t in texts)}
 
     succeeded = set()
     for action in OrderAction:
         order = await _order(session, enterprise, status, confirmed)
-        answer = await client.post(f"/api/v1/orders/{order.id}/{action.value}", headers=auth(owner))
-        assert answer.status_code in (200, 409), answer.text
-        if answer.status_code == 200:
+        answer = await client.post(f"/api/v1/orders/{order.id}/{ROUTES[action]}", headers=auth(owner))
+        assert answer.status_code in (200, 201, 409), answer.text
+        if answer.status_code in (200, 201):
             succeeded.add(action)
     assert shown == succeeded, (status, confirmed)
+
+
+async def test_a_published_order_without_proposals_gets_them_and_can_refresh_them(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    experts = await make_catalogue(session)
+    owner, studio = await enterprise_owner(session)
+    order = await make_field_order(session, "welding", studio)  # published, never ranked
+    await logged_in(client, owner)
+
+    page = await client.get(f"/orders/{order.id}")
+
+    assert page.status_code == 200
+    assert experts["welding"].name in page.text  # computed on the first view: no dead end
+    assert ">刷新匹配建议</button>" in page.text
+    refreshed = await client.post(f"/orders/{order.id}/proposals", data={"csrf_token": token_of(page)})
+    assert refreshed.status_code == 303, refreshed.text
+    assert "flash=proposals_refreshed" in refreshed.headers["location"]
+    shown = await client.get(refreshed.headers["location"])
+    assert "匹配建议已按最新的专家信息重新生成" in shown.text and experts["welding"].name in shown.text
