@@ -343,8 +343,11 @@ def _problem_response(
                 page.headers[name] = value
         return page
     settings = request.app.state.settings
+    # the configured public address, else the one this request reached (any port, behind a proxy
+    # the forwarded one): the link to the problem's description must open where the client is
+    base = settings.public_url if "public_url" in settings.model_fields_set else str(request.base_url)
     body: dict[str, Any] = {
-        "type": f"{settings.public_url.rstrip('/')}/problems/{code}",
+        "type": f"{base.rstrip('/')}/problems/{code}",
         "code": code,
         "status": status,
         "title": title,

@@ -245,3 +245,32 @@ async def test_a_wrong_method_outside_the_pages_is_problem_json(
     client: AsyncClient, path: str, method: str
 ) -> None:
     assert_problem(await client.request(method, path), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("public_url", "served_at", "expected"),
+    [
+        (None, "http://127.0.0.1:8123", "http://127.0.0.1:8123/problems/unauthenticated"),
+        (
+            "https://match.example.cn",
+            "http://127.0.0.1:8123",
+            "https://match.example.cn/problems/unauthenticated",
+        ),
+    ],
+)
+async def test_a_problems_type_links_to_where_the_service_is_reached(
+    settings: Settings, public_url: str | None, served_at: str, expected: str
+) -> None:
+    # the demo on another port linked every error to port 8000 (issue 12, bug 13)
+    values = {"database_url": settings.database_url, "log_format": "text"}
+    if public_url is not None:
+        values |= {"public_url": public_url, "environment": "development"}
+    app = create_app(Settings(**values))
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url=served_at) as client,
+    ):
+        answer = await client.get(f"{API}/auth/me")
+
+    assert answer.status_code == 401
+    assert answer.json()["type"] == expected

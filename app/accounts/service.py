@@ -393,6 +393,11 @@ async def get_user(session: AsyncSession, actor: Actor) -> User:
     return user
 
 
+async def count_accounts(session: AsyncSession) -> int:
+    """How many accounts exist (the demo loader reports it)."""
+    return await UserRepository(session).count()
+
+
 async def create_user(
     session: AsyncSession, actor: Actor | None, data: UserCreate, *, hashing: PasswordHashing | None = None
 ) -> User:

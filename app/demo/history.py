@@ -6,7 +6,7 @@ spread over the months, so the dashboard's trend has a shape. Demo only."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -86,9 +86,17 @@ class _Logins:
 
 
 async def play_history(
-    session: AsyncSession, orders: Sequence[Order], logins: dict[str, Actor], password: str
+    session: AsyncSession,
+    orders: Sequence[Order],
+    logins: dict[str, Actor],
+    password: str,
+    everyone: tuple[Mapping[int, str], Iterable[int]] = ({}, ()),
 ) -> int:
-    """Play the demo's activity on ``orders`` (published ones); returns how many agreements it made."""
+    """Play the demo's activity on ``orders`` (published ones); returns how many agreements it made.
+
+    ``everyone`` (experts by id with their names, enterprise ids): each of them gets a login of its
+    own afterwards too, so that every expert the matcher proposes can answer an invitation.
+    """
     index = MatcherIndex(borrowed(session), concurrent=False)
     people = _Logins(session, password, logins["admin"], {}, {})
     if logins["expert"].expert_id is not None:
@@ -185,6 +193,11 @@ async def play_history(
         agreements.append((agreement.id, months))
     await _review(session, people, [a for a, _ in agreements])
     await _spread_over_months(session, played)
+    experts, enterprises = everyone
+    for expert_id, name in experts.items():
+        await people.expert(expert_id, name)
+    for enterprise_id in enterprises:
+        await people.enterprise(enterprise_id)
     return len(agreements)
 
 

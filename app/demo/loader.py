@@ -158,7 +158,11 @@ async def load_demo_into(session: AsyncSession, *, show_progress: bool = False) 
             logins[key] = Actor.of(await account_service.create_user(session, None, user))
             advance()
         progress.update(task, description="演示一年的撮合与合作")
-        agreements = await play_history(session, orders, logins, DEMO_PASSWORD)
+        names = {expert_ids[item["key"]]: item["name"] for item in data["experts"]}
+        agreements = await play_history(
+            session, orders, logins, DEMO_PASSWORD, everyone=(names, list(enterprise_ids.values()))
+        )
+        accounts = await account_service.count_accounts(session)
 
     summary = DemoSummary(
         enterprises=len(enterprise_ids),
@@ -166,7 +170,7 @@ async def load_demo_into(session: AsyncSession, *, show_progress: bool = False) 
         experts=len(expert_ids),
         achievements=achievements,
         orders=len(data["orders"]),
-        users=len(users),
+        users=accounts,
         agreements=agreements,
     )
     log.info("demo.loaded %s", summary)

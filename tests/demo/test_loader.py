@@ -42,7 +42,14 @@ async def test_demo_has_the_volume_and_variety_the_issue_asks_for(session: Async
     assert statuses == set(OrderStatus)
     roles = Counter((await session.scalars(select(User.role))).all())
     assert roles[UserRole.ADMIN] == 1
-    assert roles[UserRole.ENTERPRISE] >= 1 and roles[UserRole.EXPERT] >= 1
+    # every expert the matcher may propose can log in and answer; so can every enterprise
+    with_login = set((await session.scalars(select(User.expert_id).where(User.expert_id.is_not(None)))).all())
+    assert with_login == set((await session.scalars(select(Expert.id))).all())
+    enterprises = set(
+        (await session.scalars(select(User.enterprise_id).where(User.enterprise_id.is_not(None)))).all()
+    )
+    assert enterprises == set((await session.scalars(select(Enterprise.id))).all())
+    assert summary.users == await _count(session, User) == sum(roles.values())
     for code in (await session.scalars(select(Enterprise.credit_code))).all():
         assert uscc.problem(code) is None, code
 
