@@ -102,6 +102,7 @@ ENUM_LABELS: tuple[tuple[StrEnum, str], ...] = (
     (NotificationKind.TAKING_CONFIRMED, "接单已确认"),
     (NotificationKind.TAKING_RELEASED, "接单已释放"),
     (NotificationKind.SIGNATURE_REQUESTED, "待签署协议"),
+    (NotificationKind.AGREEMENT_REVISED, "协议被退回修改"),
     (NotificationKind.AGREEMENT_SIGNED, "协议已签署"),
     (NotificationKind.AMENDMENT_PROPOSED, "协议变更待签署"),
     (NotificationKind.DELIVERY_CONFIRMED, "交付确认"),

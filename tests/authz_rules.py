@@ -268,6 +268,10 @@ def _version(n: int = 1) -> Body:
     return lambda w: {"version": n}
 
 
+def _revision(w: World) -> dict[str, Any]:
+    return {"version": PENDING_VERSION, "reason": "交付成果需补充测试报告"}
+
+
 RULES: dict[tuple[str, str], tuple[Case, ...]] = {
     # ------------------------------------------------------------------ documentation, health, problems
     ("GET", "/openapi.json"): case(PUBLIC),
@@ -409,7 +413,7 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
         _PARTY_WRITE, path={"agreement_id": "agreement_draft"}, json=_version()
     ),
     ("POST", f"{_API}/agreements/{{agreement_id}}/revise"): case(
-        _PARTY_WRITE, path={"agreement_id": "agreement_pending"}, json=_version(PENDING_VERSION)
+        _PARTY_WRITE, path={"agreement_id": "agreement_pending"}, json=_revision
     ),
     ("POST", f"{_API}/agreements/{{agreement_id}}/sign"): case(
         _PARTY_WRITE, path={"agreement_id": "agreement_pending"}, json=_no_body
@@ -531,7 +535,7 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
         _PARTY_PAGE_WRITE, path={"agreement_id": "agreement_draft"}, form=_version()
     ),
     ("POST", "/agreements/{agreement_id}/revise"): case(
-        _PARTY_PAGE_WRITE, path={"agreement_id": "agreement_pending"}, form=_version(PENDING_VERSION)
+        _PARTY_PAGE_WRITE, path={"agreement_id": "agreement_pending"}, form=_revision
     ),
     ("POST", "/agreements/{agreement_id}/sign"): case(
         _PARTY_PAGE_WRITE, path={"agreement_id": "agreement_pending"}, form=_no_body

@@ -462,7 +462,7 @@ PAGE_CASES = (
              (("taking_id", "taking_id"),)),
     PageCase("POST", "/agreements/{agreement_id}/terms", "enterprise", names(AgreementTermsUpdate), AGREEMENT),
     PageCase("POST", "/agreements/{agreement_id}/submit", "enterprise", ("version",), AGREEMENT),
-    PageCase("POST", "/agreements/{agreement_id}/revise", "enterprise", ("version",), AGREEMENT),
+    PageCase("POST", "/agreements/{agreement_id}/revise", "enterprise", ("version", "reason"), AGREEMENT),
     PageCase("POST", "/agreements/{agreement_id}/sign", "enterprise", ("content_hash",), AGREEMENT),
     PageCase("POST", "/agreements/{agreement_id}/consultations", "enterprise", names(ConsultationCreate),
              AGREEMENT, (("kind", "guidance"),)),

@@ -111,6 +111,10 @@ class Agreement(TimestampMixin, Base):
     expert_comment: Mapped[str | None] = mapped_column(Text)
     terminated_at: Mapped[datetime | None]
     termination_reason: Mapped[str | None] = mapped_column(Text)
+    # the last 退回修改 (待签署 → 草稿): why, when and by which side; kept until submitted again
+    revision_reason: Mapped[str | None] = mapped_column(Text)
+    revised_at: Mapped[datetime | None]
+    revised_by_side: Mapped[str | None] = mapped_column(String(20))
     catalogued_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 

@@ -18,9 +18,9 @@ from app.agreements.schemas import (
     ConsultationCreate,
     DeliveryConfirmation,
     OutcomeCreate,
+    Revision,
     Termination,
     TrainingCreate,
-    VersionedAction,
 )
 from app.db import SessionDep
 from app.errors import DomainError
@@ -145,10 +145,10 @@ async def submit(request: Request, agreement_id: IdPath, session: SessionDep, ac
 
 @router.post("/agreements/{agreement_id}/revise", dependencies=[CsrfChecked])
 async def revise(request: Request, agreement_id: IdPath, session: SessionDep, actor: PageActor) -> Response:
-    """退回修改."""
+    """退回修改 (with the reason the other party is told)."""
     return await _submit(
-        request, session, actor, agreement_id, form="terms", model=VersionedAction,
-        run=lambda data: agreement_service.revise(session, actor, agreement_id, data.version),
+        request, session, actor, agreement_id, form="revise", model=Revision,
+        run=lambda data: agreement_service.revise(session, actor, agreement_id, data),
         done="revised",
     )  # fmt: skip
 

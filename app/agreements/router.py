@@ -21,6 +21,7 @@ from app.agreements.schemas import (
     DeliveryConfirmation,
     OutcomeCreate,
     OutcomeRead,
+    Revision,
     SignAgreement,
     Termination,
     TrainingCreate,
@@ -102,12 +103,12 @@ async def submit(
     return await agreement_service.submit_for_signature(session, actor, agreement_id, body.version)
 
 
-@router.post("/{agreement_id}/revise", response_model=AgreementRead, summary="退回修改（待签署 → 草稿）")
-async def revise(
-    agreement_id: IdPath, body: VersionedAction, session: SessionDep, actor: ActorDep
-) -> AgreementRead:
-    """Take the agreement back to draft; signatures given so far lapse."""
-    return await agreement_service.revise(session, actor, agreement_id, body.version)
+@router.post(
+    "/{agreement_id}/revise", response_model=AgreementRead, summary="退回修改（待签署 → 草稿，须说明原因）"
+)
+async def revise(agreement_id: IdPath, body: Revision, session: SessionDep, actor: ActorDep) -> AgreementRead:
+    """Take the agreement back to draft with a reason the other party is told; signatures lapse."""
+    return await agreement_service.revise(session, actor, agreement_id, body)
 
 
 @router.post("/{agreement_id}/sign", response_model=AgreementRead, summary="签署协议（支持 Idempotency-Key）")

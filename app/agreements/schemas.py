@@ -66,6 +66,14 @@ class VersionedAction(InputModel):
     version: Version
 
 
+class Revision(InputModel):
+    """Taking an agreement back from signature (退回修改), on the version the caller saw, with the
+    reason the other party reads."""
+
+    version: Version
+    reason: Reason = Field(description="退回原因，如“交付成果需要补充测试报告”")
+
+
 class SignAgreement(InputModel):
     """A signature. ``content_hash`` (optional) is the hash of the terms the signer read."""
 
@@ -155,6 +163,9 @@ class AgreementRead(BaseModel):
     expert_comment: str | None
     terminated_at: datetime | None
     termination_reason: str | None
+    revision_reason: str | None = None
+    revised_at: datetime | None = None
+    revised_by_side: str | None = None
     catalogued_at: datetime | None
     version: int
     created_at: datetime

@@ -64,6 +64,7 @@ from app.agreements.schemas import (
     ConsultationCreate,
     DeliveryConfirmation,
     OutcomeCreate,
+    Revision,
     TrainingCreate,
 )
 from app.audit.service import apply_changes, record_change, snapshot
@@ -343,6 +344,10 @@ async def submit_for_signature(
         changes={
             "status": AgreementStatus.PENDING_SIGNATURE,
             "content_hash": terms_hash(agreement, terms_of(agreement)),
+            # the reason of a 退回修改 has been answered by this submission
+            "revision_reason": None,
+            "revised_at": None,
+            "revised_by_side": None,
         },
         action="agreement.submitted",
     )
@@ -358,13 +363,14 @@ async def submit_for_signature(
     return answer
 
 
-async def revise(session: AsyncSession, actor: Actor, agreement_id: int, version: int) -> AgreementRead:
-    """Take an agreement back from signature to draft (待签署 → 草稿); signatures given so far lapse.
+async def revise(session: AsyncSession, actor: Actor, agreement_id: int, data: Revision) -> AgreementRead:
+    """Take an agreement back from signature to draft (待签署 → 草稿) with a reason; signatures given so
+    far lapse and the other party is told why.
 
     Returns the agreement as the API shows it, built before the commit.
     """
-    agreement, _ = await _lock_for_party(session, actor, agreement_id, "退回修改")
-    _check_version(agreement, version)
+    agreement, side = await _lock_for_party(session, actor, agreement_id, "退回修改")
+    _check_version(agreement, data.version)
     _require(agreement, {AgreementStatus.PENDING_SIGNATURE}, "退回修改")
     await apply_changes(
         session,
@@ -377,8 +383,20 @@ async def revise(session: AsyncSession, actor: Actor, agreement_id: int, version
             "expert_signed_by_user_id": None,
             "enterprise_signed_at": None,
             "expert_signed_at": None,
+            "revision_reason": data.reason,
+            "revised_at": utcnow(),
+            "revised_by_side": side,
         },
         action="agreement.revised",
+    )
+    by = "企业" if side == "enterprise" else "专家"
+    await _notify_parties(
+        session,
+        agreement,
+        NotificationKind.AGREEMENT_REVISED,
+        f"协议 #{agreement.id} 被{by}退回修改",
+        f"退回原因：{data.reason}",
+        skip_side=side,
     )
     answer = await read_model(session, agreement)
     await session.commit()

@@ -21,6 +21,7 @@ class NotificationKind(StrEnum):
     TAKING_CONFIRMED = "taking_confirmed"
     TAKING_RELEASED = "taking_released"
     SIGNATURE_REQUESTED = "signature_requested"
+    AGREEMENT_REVISED = "agreement_revised"
     AGREEMENT_SIGNED = "agreement_signed"
     AMENDMENT_PROPOSED = "amendment_proposed"
     DELIVERY_CONFIRMED = "delivery_confirmed"

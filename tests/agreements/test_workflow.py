@@ -245,7 +245,7 @@ async def test_both_parties_edit_a_draft(
         ("GET", "", None),
         ("PATCH", "", {"goals": "改", "version": 1}),
         ("POST", "/submit", {"version": 1}),
-        ("POST", "/revise", {"version": 1}),
+        ("POST", "/revise", {"version": 1, "reason": "补充条款"}),
         ("POST", "/sign", {}),
         ("POST", "/termination", {"reason": "不相干"}),
         ("POST", "/delivery", {"rating": 5}),
@@ -296,7 +296,7 @@ async def test_an_administrator_reads_but_cannot_act_for_a_party(
         ("PATCH", draft.url, {"goals": "管理员改", "version": 1}),
         ("POST", f"{draft.url}/submit", {"version": 1}),
         ("POST", f"{pending.url}/sign", {}),
-        ("POST", f"{pending.url}/revise", {"version": 1}),
+        ("POST", f"{pending.url}/revise", {"version": 1, "reason": "补充条款"}),
         ("POST", f"{running.url}/amendments", {"changes": {"goals": "改"}, "reason": "调整"}),
         ("POST", f"{running.url}/delivery", {"rating": 5}),
         ("POST", f"{running.url}/consultations", {"kind": "guidance", "held_on": TODAY.isoformat(), "participants": "张三"}),
@@ -338,7 +338,9 @@ async def test_a_stale_version_is_refused_for_every_versioned_step(
         assert_problem(answer, 409, "agreement_version_conflict")
     pending = await deal(session, auth, admin, AgreementStatus.PENDING_SIGNATURE)
     assert_problem(
-        await client.post(f"{pending.url}/revise", json={"version": 1}, headers=pending.enterprise),
+        await client.post(
+            f"{pending.url}/revise", json={"version": 1, "reason": "补充条款"}, headers=pending.enterprise
+        ),
         409,
         "agreement_version_conflict",
     )
@@ -502,19 +504,42 @@ async def test_revising_clears_the_signatures_and_the_hash(
         await client.post(f"{d.url}/sign", json={"content_hash": first["content_hash"]}, headers=d.enterprise)
     )
     assert signed["enterprise_signed_at"] is not None
+    # a reason is required: the other party is told why its signature lapsed
+    assert_problem(
+        await client.post(f"{d.url}/revise", json={"version": signed["version"]}, headers=d.expert),
+        422,
+        "request_invalid",
+        "reason",
+    )
 
-    revised = ok(await client.post(f"{d.url}/revise", json={"version": signed["version"]}, headers=d.expert))
+    revised = ok(
+        await client.post(
+            f"{d.url}/revise",
+            json={"version": signed["version"], "reason": "交付成果需补充测试报告"},
+            headers=d.expert,
+        )
+    )
 
     assert revised["status"] == "draft"
     assert revised["content_hash"] is None
     assert (revised["enterprise_signed_at"], revised["enterprise_signed_by_user_id"]) == (None, None)
     assert (revised["expert_signed_at"], revised["expert_signed_by_user_id"]) == (None, None)
+    assert (revised["revision_reason"], revised["revised_by_side"]) == ("交付成果需补充测试报告", "expert")
     assert (await actions(session, "agreements", d.id))[-1] == "agreement.revised"
+    told = (
+        await session.scalars(
+            select(Notification).where(Notification.kind == NotificationKind.AGREEMENT_REVISED)
+        )
+    ).all()
+    assert {n.user_id for n in told} == {d.enterprise_user_id}  # the other party, not the one revising
+    assert told[0].body is not None and "交付成果需补充测试报告" in told[0].body
     assert_problem(
         await client.post(f"{d.url}/sign", json={}, headers=d.expert), 409, "agreement_transition_invalid"
     )
     assert_problem(
-        await client.post(f"{d.url}/revise", json={"version": revised["version"]}, headers=d.expert),
+        await client.post(
+            f"{d.url}/revise", json={"version": revised["version"], "reason": "再次退回"}, headers=d.expert
+        ),
         409,
         "agreement_transition_invalid",
     )

@@ -198,7 +198,7 @@ async def test_a_repeated_sign_with_the_same_key_signs_once(
     assert without_key.status_code == 409
     assert without_key.json()["code"] == "agreement_already_signed"
     other_request = await client.post(
-        f"{API}/agreements/{agreement.id}/revise", json={"version": 99}, headers=headers
+        f"{API}/agreements/{agreement.id}/revise", json={"version": 99, "reason": "重新核对"}, headers=headers
     )
     assert other_request.status_code in (409, 422)
 

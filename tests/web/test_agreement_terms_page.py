@@ -107,3 +107,24 @@ async def test_saving_incomplete_terms_does_not_say_saved(client: AsyncClient, s
     assert "已保存。" not in shown.text
     assert "条款已保存，但还不完整" in shown.text
     assert "提交签署前还须填写：合作目标、交付成果、合作期限（月）、开始日期" in shown.text
+
+
+async def test_revising_asks_why_and_the_draft_page_shows_it(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    agreement = await make_agreement(session, status=AgreementStatus.PENDING_SIGNATURE)
+    enterprise = await session.get(Enterprise, agreement.enterprise_id)
+    user = await make_user(session, UserRole.ENTERPRISE, enterprise=enterprise)
+    await logged_in(client, user)
+    page = await client.get(f"/agreements/{agreement.id}")
+    form = {"csrf_token": token_of(page), "version": str(agreement.version)}
+
+    blank = await client.post(f"/agreements/{agreement.id}/revise", data=form | {"reason": ""})
+    assert blank.status_code == 422 and 'id="revise-reason-error"' in blank.text
+    done = await client.post(
+        f"/agreements/{agreement.id}/revise", data=form | {"reason": "期限需改为 8 个月"}
+    )
+    assert done.status_code == 303, done.text
+
+    shown = await client.get(f"/agreements/{agreement.id}")
+    assert "企业于" in shown.text and "退回修改，原因：" in shown.text and "期限需改为 8 个月" in shown.text
