@@ -259,6 +259,16 @@ _A_WRITE = expect((ENT_A, ADMIN))
 _A_PAGE_WRITE = page((ENT_A, ADMIN))
 _PARTY_PAGE_WRITE = page(PARTIES, others=NOT_FOUND, **{ADMIN: FORBIDDEN})
 _PARTY_PAGE_READ = page((*PARTIES, ADMIN), others=NOT_FOUND)
+# agreement_active's project is catalogued with Y as its reviewer: Y reads it (and nothing else of A's)
+_REVIEWED_READ = expect((*PARTIES, ADMIN, EXPERT_Y), others=NOT_FOUND)
+_REVIEWED_PAGE_READ = page((*PARTIES, ADMIN, EXPERT_Y), others=NOT_FOUND)
+
+
+def _reviewed_read(outcomes: dict[str, Outcome], unreviewed: dict[str, Outcome]) -> tuple[Case, ...]:
+    """The reviewed agreement (Y reads it) and a draft nobody reviews (Y is told it does not exist)."""
+    return (Case(outcomes), Case(unreviewed, path={"agreement_id": "agreement_draft"}))
+
+
 _EXPERT_ONLY = expect(EXPERTS)
 # a draft of A: other enterprises and experts are told it does not exist
 _HIDDEN_FROM_OTHERS = dict(others=NOT_FOUND)
@@ -403,7 +413,7 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
     ("POST", f"{_API}/notifications/read-all"): case(ANY_USER),
     # ------------------------------------------------------------------ agreements
     ("GET", f"{_API}/agreements"): case(ANY_USER),
-    ("GET", f"{_API}/agreements/{{agreement_id}}"): case(_PARTY_READ),
+    ("GET", f"{_API}/agreements/{{agreement_id}}"): _reviewed_read(_REVIEWED_READ, _PARTY_READ),
     ("PATCH", f"{_API}/agreements/{{agreement_id}}"): case(
         _PARTY_WRITE,
         path={"agreement_id": "agreement_draft"},
@@ -418,7 +428,7 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
     ("POST", f"{_API}/agreements/{{agreement_id}}/sign"): case(
         _PARTY_WRITE, path={"agreement_id": "agreement_pending"}, json=_no_body
     ),
-    ("GET", f"{_API}/agreements/{{agreement_id}}/amendments"): case(_PARTY_READ),
+    ("GET", f"{_API}/agreements/{{agreement_id}}/amendments"): _reviewed_read(_REVIEWED_READ, _PARTY_READ),
     ("POST", f"{_API}/agreements/{{agreement_id}}/amendments"): case(
         _PARTY_WRITE, json=lambda w: {"changes": {"duration_months": 9}, "reason": "延长合作期限"}
     ),
@@ -434,11 +444,11 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
     ("POST", f"{_API}/agreements/{{agreement_id}}/termination"): case(
         expect((*PARTIES, ADMIN), others=NOT_FOUND), json=lambda w: {"reason": "企业转产"}
     ),
-    ("GET", f"{_API}/agreements/{{agreement_id}}/consultations"): case(_PARTY_READ),
+    ("GET", f"{_API}/agreements/{{agreement_id}}/consultations"): _reviewed_read(_REVIEWED_READ, _PARTY_READ),
     ("POST", f"{_API}/agreements/{{agreement_id}}/consultations"): case(_PARTY_WRITE, json=_consultation),
-    ("GET", f"{_API}/agreements/{{agreement_id}}/trainings"): case(_PARTY_READ),
+    ("GET", f"{_API}/agreements/{{agreement_id}}/trainings"): _reviewed_read(_REVIEWED_READ, _PARTY_READ),
     ("POST", f"{_API}/agreements/{{agreement_id}}/trainings"): case(_PARTY_WRITE, json=_training),
-    ("GET", f"{_API}/agreements/{{agreement_id}}/outcomes"): case(_PARTY_READ),
+    ("GET", f"{_API}/agreements/{{agreement_id}}/outcomes"): _reviewed_read(_REVIEWED_READ, _PARTY_READ),
     ("POST", f"{_API}/agreements/{{agreement_id}}/outcomes"): case(_PARTY_WRITE, json=_outcome),
     # ------------------------------------------------------------------ project catalogue and review
     ("POST", f"{_API}/projects/{{agreement_id}}"): case(
@@ -520,7 +530,7 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
     ),
     # ------------------------------------------------------------------ pages: agreements
     ("GET", "/my/agreements"): case(ANY_USER_PAGE),
-    ("GET", "/agreements/{agreement_id}"): case(_PARTY_PAGE_READ),
+    ("GET", "/agreements/{agreement_id}"): _reviewed_read(_REVIEWED_PAGE_READ, _PARTY_PAGE_READ),
     ("POST", "/agreements/{agreement_id}/terms"): case(
         _PARTY_PAGE_WRITE,
         path={"agreement_id": "agreement_draft"},

@@ -29,6 +29,17 @@ class AgreementRepository(Repository[Agreement]):
 
     model = Agreement
 
+    async def reviewed_by(self, agreement_id: int, expert_id: int) -> bool:
+        """True if the expert is assigned to review this agreement's project in a yearly round."""
+        from app.projects.models import ProjectReview  # the projects domain builds on agreements
+
+        found = await self.session.scalar(
+            select(ProjectReview.id)
+            .where(ProjectReview.agreement_id == agreement_id, ProjectReview.reviewer_expert_id == expert_id)
+            .limit(1)
+        )
+        return found is not None
+
     async def workloads(
         self, expert_ids: Collection[int] | None = None
     ) -> dict[int, tuple[int, int, float | None]]:

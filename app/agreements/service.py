@@ -150,13 +150,19 @@ def can_see(actor: Actor, agreement: Agreement) -> bool:
 
 
 async def get_agreement(session: AsyncSession, actor: Actor, agreement_id: int) -> Agreement:
-    """One agreement the caller may see.
+    """One agreement the caller may see: its parties, administrators, and the experts assigned to
+    review its project (read only: they score what they can read).
 
     Raises:
-        AgreementNotFound: no such agreement, or the caller is not a party (nor an administrator).
+        AgreementNotFound: no such agreement, or the caller may not see it.
     """
-    agreement = await AgreementRepository(session).get(agreement_id)
-    if agreement is None or not can_see(actor, agreement):
+    repository = AgreementRepository(session)
+    agreement = await repository.get(agreement_id)
+    if agreement is None:
+        raise AgreementNotFound(agreement_id)
+    if not can_see(actor, agreement) and not (
+        actor.expert_id is not None and await repository.reviewed_by(agreement_id, actor.expert_id)
+    ):
         raise AgreementNotFound(agreement_id)
     return agreement
 
