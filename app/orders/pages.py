@@ -99,7 +99,10 @@ async def preview(request: Request, session: SessionDep, actor: EnterprisePage, 
         fields=tuple(values.get("fields", []))[:20],
         need_kind=str(values.get("need_kind") or "") or None,
     )
-    previews = await proposal_service.preview_experts(session, index, actor, draft, k=5)
+    studio = str(values.get("studio_id", ""))
+    # placed where the studio's enterprise is, as the saved order will be
+    studio_id = int(studio) if studio.isdigit() and len(studio) < 10 else None
+    previews = await proposal_service.preview_experts(session, index, actor, draft, k=5, studio_id=studio_id)
     return render(request, "orders/_live.html", {"previews": previews, "factor_labels": FACTOR_LABELS})
 
 

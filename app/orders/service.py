@@ -28,6 +28,7 @@ from app.orders.repository import PUBLIC_STATUSES, OrderFilters, OrderRepository
 from app.orders.schemas import OrderCreate, OrderUpdate
 from app.pagination import PageParams, Window
 from app.studios import service as studio_service
+from app.studios.errors import StudioNotFound
 
 # an order may change until someone takes it
 EDITABLE_STATUSES = frozenset({OrderStatus.DRAFT, OrderStatus.PUBLISHED})
@@ -68,6 +69,21 @@ async def post_order(session: AsyncSession, actor: Actor | None, data: OrderCrea
     await record_change(session, actor=actor, action="order.created", record=order, before=None)
     await session.commit()
     return order
+
+
+async def place_of_studio(
+    session: AsyncSession, actor: Actor, studio_id: int
+) -> tuple[str, str | None] | None:
+    """Where an order of this studio is placed (its enterprise's district and town), or ``None`` if
+    there is no such studio or the caller may not post for it (a preview then ranks without a place)."""
+    try:
+        studio = await studio_service.require_studio(session, studio_id)
+    except StudioNotFound:
+        return None
+    if not studio_service.can_manage(actor, studio):
+        return None
+    enterprise = await enterprise_service.require_enterprise(session, studio.enterprise_id)
+    return enterprise.district, enterprise.town
 
 
 async def update_order(session: AsyncSession, actor: Actor, order_id: int, data: OrderUpdate) -> Order:

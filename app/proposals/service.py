@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -173,8 +173,13 @@ async def preview_experts(
     actor: Actor,
     draft: OrderText,
     k: int = 5,
+    studio_id: int | None = None,
 ) -> list[Preview]:
     """The experts the matcher would propose for an order as it is being typed (nothing is stored).
+
+    The draft is placed where its studio's enterprise is, as the saved order will be (``studio_id``,
+    when the caller may post for it), so the preview is the head of the ranking the order gets once
+    published.
 
     Returns an empty list while the text has no usable word yet.
 
@@ -183,6 +188,10 @@ async def preview_experts(
     """
     if actor.role is UserRole.EXPERT:
         raise Forbidden("专家账号不能发布需求。")
+    if studio_id is not None:
+        place = await order_service.place_of_studio(session, actor, studio_id)
+        if place is not None:
+            draft = replace(draft, district=place[0], town=place[1])
     matcher = (await index.current()).matcher
     if matcher is None:
         return []

@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User, UserRole
 from app.orders.models import OrderStatus
 from app.web.csrf import CSRF_COOKIE
-from tests.factories import PASSWORD, make_achievement, make_expert, make_order, make_studio, make_user
+from tests.factories import (
+    PASSWORD,
+    make_achievement,
+    make_enterprise,
+    make_expert,
+    make_order,
+    make_studio,
+    make_user,
+)
 from tests.problems import Auth
 
 
@@ -206,3 +214,42 @@ async def test_directory_and_library_filters(client: AsyncClient, session: Async
     assert everything.status_code == 200 and "主轴振动诊断" in everything.text
     patents = await client.get("/achievements", params={"kind": "standard"})
     assert "主轴振动诊断" not in patents.text
+
+
+async def test_the_live_proposals_are_the_head_of_the_published_ranking(
+    client: AsyncClient, session: AsyncSession, auth: Auth
+) -> None:
+    # issue 12, bug 11: the preview ignored the order's place, so a local expert ranked lower there
+    enterprise = await make_enterprise(session, district="江都区", town="仙女镇")
+    studio = await make_studio(session, enterprise)
+    owner = await make_user(session, UserRole.ENTERPRISE, enterprise=enterprise)
+    for name, district, town in (("远方专家", "邗江区", "杭集镇"), ("本地专家", "江都区", "仙女镇")):
+        expert = await make_expert(
+            session, name=name, disciplines=["焊接技术"], bio="薄板焊接变形控制",
+            seconded_district=district, seconded_town=town,
+        )  # fmt: skip
+        await make_achievement(
+            session,
+            expert,
+            title="薄板焊接变形控制方法",
+            abstract="焊接顺序与夹具优化。",
+            keywords=["焊接变形"],
+        )
+    token = await logged_in(client, owner)
+    typed = {
+        "title": "薄板焊接变形控制",
+        "description": "薄板焊接后变形超差，希望优化焊接顺序和夹具。",
+        "need_kind": "process_improvement",
+    }
+
+    fragment = await client.post(
+        "/orders/preview", data={"csrf_token": token, "studio_id": str(studio.id), **typed}
+    )
+    previewed = re.findall(r"<strong>([^<]+)</strong>", fragment.text)
+    saved = await client.post("/api/v1/orders", json={"studio_id": studio.id, **typed}, headers=auth(owner))
+    order_id = saved.json()["id"]
+    await client.post(f"/api/v1/orders/{order_id}/publish", headers=auth(owner))
+    proposed = (await client.get(f"/api/v1/orders/{order_id}/proposals", headers=auth(owner))).json()
+
+    assert previewed[0] == "本地专家"
+    assert previewed == [p["expert_name"] for p in proposed][: len(previewed)]
