@@ -287,7 +287,20 @@ _VALIDATION_MESSAGES: dict[str, str] = {
 }
 
 
+# errors a field left empty gets from its type ("" is no number, no date, too short): said plainly
+_LEFT_EMPTY = frozenset(
+    {
+        "string_too_short", "int_parsing", "float_parsing", "decimal_parsing", "date_parsing",
+        "date_from_datetime_parsing", "datetime_parsing", "datetime_from_date_parsing", "enum",
+        "literal_error",
+    }
+)  # fmt: skip
+
+
 def _message_for(error: Mapping[str, Any]) -> str:
+    value = error.get("input")
+    if str(error.get("type")) in _LEFT_EMPTY and isinstance(value, str) and not value.strip():
+        return _left_empty(error.get("loc", ()))
     template = _VALIDATION_MESSAGES.get(str(error.get("type")))
     if template is None:
         return "取值不合法"
@@ -301,6 +314,17 @@ def _message_for(error: Mapping[str, Any]) -> str:
         return template.format(**ctx)
     except KeyError:
         return "取值不合法"
+
+
+def _left_empty(loc: Sequence[Any]) -> str:
+    """``请填写合作目标`` for a required field left empty (``请填写此项`` when its name is unknown)."""
+    from app.labels import field_label  # the labels import every domain's models, which import this
+
+    names = [str(p) for p in loc if isinstance(p, str) and p not in {"body", "query", "path", "form"}]
+    if not names:
+        return "请填写此项"
+    label = field_label(names[-1])
+    return f"请填写{label}" if label != names[-1] else "请填写此项"
 
 
 def _field_path(loc: Sequence[Any]) -> str:

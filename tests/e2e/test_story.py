@@ -108,7 +108,7 @@ def test_a_bad_form_input_shows_its_chinese_error(new_context: Callable[..., Bro
     page.get_by_label("需求描述").fill("只写了描述")
     page.get_by_label("预算下限（元）").fill("-5")
     page.get_by_role("button", name="保存草稿").click()
-    expect(page.locator("#title-error")).to_contain_text("不能")
+    expect(page.locator("#title-error")).to_have_text("请填写标题")
     expect(page.locator("#budget_min-error")).to_have_text("不能小于 0")
     expect(page.get_by_label("需求描述")).to_have_value("只写了描述")
     assert "Traceback" not in page.content()
