@@ -107,7 +107,10 @@ async def my_agreements(request: Request, session: SessionDep, actor: PageActor)
         session, actor, PageParams(page=1, page_size=100), "-updated_at"
     )
     schedules = await agreement_service.schedules(session, items)
-    return render(request, "agreements/mine.html", {"agreements": items, "schedules": schedules})
+    names = await agreement_service.names_of(session, items)
+    return render(
+        request, "agreements/mine.html", {"agreements": items, "schedules": schedules, "names": names}
+    )
 
 
 @router.get("/agreements/{agreement_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -24,10 +25,39 @@ SORT_COLUMNS = {"id": Agreement.id, "created_at": Agreement.created_at, "updated
 ACTIVE_STATUSES = (AgreementStatus.PENDING_SIGNATURE, AgreementStatus.IN_PROGRESS)
 
 
+@dataclass(frozen=True, slots=True)
+class AgreementNames:
+    """An agreement's order, expert, enterprise and studio by name."""
+
+    order_title: str
+    expert_name: str
+    enterprise_name: str
+    studio_name: str
+
+
 class AgreementRepository(Repository[Agreement]):
     """Agreements by id, and per-expert workload figures."""
 
     model = Agreement
+
+    async def names(self, agreement_ids: Collection[int]) -> dict[int, AgreementNames]:
+        """Who and what each agreement is about, by name (one statement; the pages show names, not ids)."""
+        from app.enterprises.models import Enterprise
+        from app.experts.models import Expert
+        from app.orders.models import Order
+        from app.studios.models import Studio
+
+        if not agreement_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Agreement.id, Order.title, Expert.name, Enterprise.name, Studio.name)
+            .join(Order, Order.id == Agreement.order_id)
+            .join(Expert, Expert.id == Agreement.expert_id)
+            .join(Enterprise, Enterprise.id == Agreement.enterprise_id)
+            .join(Studio, Studio.id == Agreement.studio_id)
+            .where(Agreement.id.in_(list(agreement_ids)))
+        )
+        return {row[0]: AgreementNames(*row[1:]) for row in rows}
 
     async def reviewed_by(self, agreement_id: int, expert_id: int) -> bool:
         """True if the expert is assigned to review this agreement's project in a yearly round."""

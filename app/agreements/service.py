@@ -53,7 +53,7 @@ from app.agreements.models import (
     Outcome,
     Training,
 )
-from app.agreements.repository import AgreementRepository
+from app.agreements.repository import AgreementNames, AgreementRepository
 from app.agreements.schemas import (
     TERM_FIELDS,
     AgreementRead,
@@ -116,6 +116,7 @@ class AgreementView:
     """An agreement's page: the agreement, the caller's side, its schedule, amendments and work logs."""
 
     agreement: Agreement
+    names: AgreementNames
     side: Side | None
     schedule: ConsultationSchedule
     amendments: Sequence[AgreementAmendment]
@@ -228,6 +229,7 @@ async def agreement_view(session: AsyncSession, actor: Actor, agreement_id: int)
     repository = AgreementRepository(session)
     return AgreementView(
         agreement=agreement,
+        names=(await repository.names([agreement.id]))[agreement.id],
         side=side_of(actor, agreement),
         schedule=(await schedules(session, [agreement]))[agreement.id],
         amendments=await repository.amendments(agreement.id),
@@ -235,6 +237,11 @@ async def agreement_view(session: AsyncSession, actor: Actor, agreement_id: int)
         trainings=await repository.trainings(agreement.id),
         outcomes=await repository.outcomes(agreement.id),
     )
+
+
+async def names_of(session: AsyncSession, agreements: Sequence[Agreement]) -> dict[int, AgreementNames]:
+    """Each agreement's order, expert, enterprise and studio by name (for the lists)."""
+    return await AgreementRepository(session).names([a.id for a in agreements])
 
 
 async def read_model(session: AsyncSession, agreement: Agreement) -> AgreementRead:

@@ -10,8 +10,8 @@ so two experts taking the last slot at the same moment are served one after the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +68,8 @@ class OrderView:
     my_taking: OrderTaking | None
     # the owner's actions that would succeed now (app.orders.transitions); the page shows these buttons
     actions: frozenset[OrderAction] = frozenset()
+    # the takers' and the agreements' experts by id, for their names
+    experts: Mapping[int, Expert] = field(default_factory=dict)
 
 
 # the proposals an enterprise may turn into an invitation
@@ -337,7 +339,9 @@ async def order_view(
             session, actor, PageParams(page=1, page_size=100), "id", order_id=order.id
         )
         actions = transitions.allowed_actions(order.status, takings)
-        return OrderView(order, True, proposals, takings, agreements, None, None, actions)
+        people = {t.expert_id for t in takings} | {a.expert_id for a in agreements}
+        experts = {e.id: e for e in await expert_service.experts_by_ids(session, sorted(people))}
+        return OrderView(order, True, proposals, takings, agreements, None, None, actions, experts)
     my_proposal = my_taking = None
     if actor.expert_id is not None:
         my_proposal = await proposal_service.proposal_of(session, order.id, actor.expert_id)

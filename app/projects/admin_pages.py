@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from app.accounts.security import Actor
+from app.agreements import service as agreement_service
 from app.db import SessionDep
 from app.errors import DomainError
 from app.experts import service as expert_service
@@ -54,8 +55,10 @@ async def _index(
     values: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
+    catalogue = await project_service.catalogue(session, actor)
     context = {
-        "catalogue": await project_service.catalogue(session, actor),
+        "catalogue": catalogue,
+        "names": await agreement_service.names_of(session, [a for a, _ in catalogue]),
         "rounds": await project_service.rounds(session, actor),
         "errors": errors or {},
         "failed_form": form,

@@ -220,7 +220,7 @@ async def test_catalogue_review_ranking_funding_and_close_through_the_forms(
     )
     assert done.status_code == 303, done.text
     page = await client.get(done.headers["location"])
-    assert "已列入共建项目目录" in page.text and f"协议 #{agreement_id}" in page.text
+    assert "已列入共建项目目录" in page.text and f'href="/agreements/{agreement_id}">查看协议' in page.text
     again = await client.post(
         "/admin/projects/catalogue", data={"csrf_token": token, "agreement_id": agreement_id}
     )

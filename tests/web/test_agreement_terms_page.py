@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User, UserRole
 from app.agreements.models import Agreement, AgreementStatus
 from app.enterprises.models import Enterprise
+from app.experts.models import Expert
+from app.orders.models import Order
 from tests.factories import make_agreement, make_user
 from tests.web.test_pages import logged_in, token_of
 
@@ -128,3 +130,22 @@ async def test_revising_asks_why_and_the_draft_page_shows_it(
 
     shown = await client.get(f"/agreements/{agreement.id}")
     assert "企业于" in shown.text and "退回修改，原因：" in shown.text and "期限需改为 8 个月" in shown.text
+
+
+async def test_agreements_are_shown_by_the_names_of_who_and_what(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    # issue 12: "专家 #8 · 企业 #1" and "协议 #5" told people nothing
+    agreement, user = await _draft_and_its_enterprise_user(session)
+    expert = await session.get(Expert, agreement.expert_id)
+    enterprise = await session.get(Enterprise, agreement.enterprise_id)
+    order = await session.get(Order, agreement.order_id)
+    assert expert and enterprise and order
+    await logged_in(client, user)
+
+    page = await client.get(f"/agreements/{agreement.id}")
+    listed = await client.get("/my/agreements")
+
+    for shown in (page.text, listed.text):
+        assert order.title in shown and expert.name in shown and enterprise.name in shown
+        assert "专家 #" not in shown and "企业 #" not in shown and f"协议 #{agreement.id}" not in shown
