@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
 from app.clock import local_today
 from tests.e2e.conftest import OUTPUT, OutsideRequests, log_in
@@ -179,3 +179,27 @@ def test_factor_bars_are_drawn_at_their_value(new_context: Callable[..., Browser
         percent = re.search(r"(\d+)%$", bar["label"])
         assert percent, bar
         assert abs(bar["share"] - int(percent.group(1)) / 100) < 0.02, bar
+
+
+def test_withdrawing_an_order_asks_first(new_context: Callable[..., BrowserContext]) -> None:
+    page = new_context().new_page()
+    log_in(page, "enterprise")
+    page.goto("/orders/new")
+    page.get_by_label("需求标题").fill("注塑件缩痕分析")
+    page.get_by_label("需求描述").fill("注塑外壳表面出现缩痕，希望分析保压和冷却参数。")
+    page.get_by_role("button", name="发布需求").click()
+    expect(page.get_by_role("status")).to_have_text("需求已发布，已为您生成匹配建议。")
+    asked: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_role("button", name="撤回需求").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("已发布")
+    assert asked and "确定撤回吗" in asked[0]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="撤回需求").click()
+    expect(page.get_by_role("status")).to_have_text("需求已撤回。")
