@@ -507,6 +507,11 @@ RULES: dict[tuple[str, str], tuple[Case, ...]] = {
     ),
     ("POST", "/orders/{order_id}/withdraw"): case(_A_PAGE_WRITE, form=_no_body),
     ("POST", "/orders/{order_id}/proposals"): case(_A_PAGE_WRITE, form=_no_body),
+    # the edit form is A's: B's user and experts are refused, as for the order's other actions
+    ("GET", "/orders/{order_id}/edit"): case(_A_PAGE_WRITE),
+    ("POST", "/orders/{order_id}/edit"): case(
+        _A_PAGE_WRITE, form=lambda w: {"title": "数控机床主轴振动诊断（修订）"}
+    ),
     ("POST", "/orders/{order_id}/close"): case(_A_PAGE_WRITE, form=_no_body),
     ("POST", "/orders/{order_id}/take"): (
         Case(page(EXPERTS), form=_no_body),

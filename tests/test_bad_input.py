@@ -38,7 +38,7 @@ from app.experts.schemas import ExpertUpdate
 from app.main import create_app
 from app.notifications.models import Notification, NotificationKind
 from app.orders.models import Order, OrderStatus, OrderTaking, TakingSource
-from app.orders.schemas import OrderCreate
+from app.orders.schemas import OrderCreate, OrderUpdate
 from app.projects import service as project_service
 from app.projects.schemas import FundingItem, ReviewerAssignment, ReviewScores
 from app.proposals.models import Proposal, ProposalStatus
@@ -451,6 +451,8 @@ PAGE_CASES = (
     PageCase("POST", "/orders/preview", "enterprise", ("title", "description", "fields", "need_kind")),
     PageCase("POST", "/orders/{order_id}/publish", "enterprise", ids=(("order_id", "draft_order"),)),
     PageCase("POST", "/orders/{order_id}/proposals", "enterprise", ids=ORDER),
+    PageCase("GET", "/orders/{order_id}/edit", "enterprise", ids=ORDER),
+    PageCase("POST", "/orders/{order_id}/edit", "enterprise", names(OrderUpdate), ORDER),
     PageCase("POST", "/orders/{order_id}/withdraw", "enterprise", ids=ORDER),
     PageCase("POST", "/orders/{order_id}/close", "enterprise", ids=ORDER),
     PageCase("POST", "/orders/{order_id}/take", "expert", ("note",), ORDER),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,14 +11,14 @@ from app.db import SessionDep
 from app.errors import DomainError, database_fault
 from app.marketplace import service as marketplace_service
 from app.orders import service as order_service
-from app.orders.models import NeedKind, OrderStatus
+from app.orders.models import NeedKind, Order, OrderStatus
 from app.orders.repository import OrderFilters
-from app.orders.schemas import OrderCreate
+from app.orders.schemas import OrderCreate, OrderUpdate
 from app.pagination import PageParams
 from app.proposals import service as proposal_service
 from app.proposals.reasons import FACTOR_LABELS
 from app.proposals.router import IndexDep
-from app.routing import BlankIsNone, PageTermQuery, PageTextQuery
+from app.routing import BlankIsNone, IdPath, PageTermQuery, PageTextQuery
 from app.studios import service as studio_service
 from app.studios.repository import StudioFilters
 from app.web.deps import CsrfChecked, EnterprisePage, PageActor
@@ -85,6 +85,64 @@ async def post_order(
         "need_kinds": list(NeedKind),
     }
     return render(request, "orders/new.html", context, status_code=422)
+
+
+def _order_values(order: Order) -> dict[str, Any]:
+    """An order's fields as its edit form shows them."""
+    return {
+        "title": order.title, "description": order.description, "need_kind": order.need_kind.value,
+        "fields": list(order.fields), "budget_min": order.budget_min, "budget_max": order.budget_max,
+        "deadline": order.deadline.isoformat() if order.deadline else None, "slots": order.slots,
+        "version": order.version, "studio_id": order.studio_id,
+    }  # fmt: skip
+
+
+async def _edit_page(
+    request: Request, order: Order, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Response:
+    context = {
+        "order": order,
+        "values": values,
+        "errors": errors,
+        "need_kinds": list(NeedKind),
+        "studios": [],
+    }
+    return render(request, "orders/new.html", context, status_code=status)
+
+
+@router.get("/orders/{order_id}/edit")
+async def edit_order(
+    order_id: IdPath, request: Request, session: SessionDep, actor: EnterprisePage
+) -> Response:
+    """The order's form, filled in, while nobody has taken it (its enterprise and administrators)."""
+    order = await order_service.get_order_to_edit(session, actor, order_id)
+    return await _edit_page(request, order, _order_values(order), {})
+
+
+@router.post("/orders/{order_id}/edit", dependencies=[CsrfChecked])
+async def save_order(
+    order_id: IdPath, request: Request, session: SessionDep, actor: EnterprisePage, index: IndexDep
+) -> Response:
+    """Save the changes (against the version shown); a draft can be published in the same step."""
+    values = form_values(await request.form(), lists=("fields",), optional=OPTIONAL_ORDER_FIELDS)
+    publish = values.pop("action", "") == "publish"
+    values.pop("studio_id", None)  # an order stays with its studio
+    data, errors = parse_form(OrderUpdate, values)
+    status = 422
+    if data is not None:
+        try:
+            await order_service.update_order(session, actor, order_id, data)
+            if publish:
+                await marketplace_service.publish_order(session, index, actor, order_id)
+        except DomainError as problem:
+            await session.rollback()
+            errors, status = domain_errors(problem), problem.status
+        else:
+            return RedirectResponse(
+                f"/orders/{order_id}?flash={'published' if publish else 'saved'}", status_code=303
+            )
+    order = await order_service.get_order_to_edit(session, actor, order_id)
+    return await _edit_page(request, order, values, errors, status=status)
 
 
 @router.post("/orders/preview", dependencies=[CsrfChecked])

@@ -26,12 +26,10 @@ from app.orders.errors import (
 from app.orders.models import Order, OrderStatus
 from app.orders.repository import PUBLIC_STATUSES, OrderFilters, OrderRepository
 from app.orders.schemas import OrderCreate, OrderUpdate
+from app.orders.transitions import OrderAction, allowed_actions
 from app.pagination import PageParams, Window
 from app.studios import service as studio_service
 from app.studios.errors import StudioNotFound
-
-# an order may change until someone takes it
-EDITABLE_STATUSES = frozenset({OrderStatus.DRAFT, OrderStatus.PUBLISHED})
 
 
 async def post_order(session: AsyncSession, actor: Actor | None, data: OrderCreate) -> Order:
@@ -111,7 +109,7 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
     # the client's version decides: an edit made on a stale page must not overwrite a newer one
     if seen_version is not None and seen_version != order.version:
         raise OrderVersionConflict(order_id)
-    if order.status not in EDITABLE_STATUSES:
+    if OrderAction.EDIT not in allowed_actions(order.status, ()):
         raise OrderNotEditable(label(order.status))
     if "deadline" in changes:
         check_deadline(changes["deadline"])
@@ -127,6 +125,21 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
     except StaleDataError:  # someone else's update won the race after our read
         raise OrderVersionConflict(order_id) from None
     await session.commit()
+    return order
+
+
+async def get_order_to_edit(session: AsyncSession, actor: Actor, order_id: int) -> Order:
+    """The order its enterprise (or an administrator) is about to edit.
+
+    Raises:
+        OrderNotFound / Forbidden: as for ``update_order``.
+        OrderNotEditable: someone has taken it, or it is closed or withdrawn.
+    """
+    order, enterprise_id = await _visible_order(session, actor, order_id)
+    if not enterprise_service.can_manage(actor, enterprise_id):
+        raise Forbidden("您只能修改本企业发布的需求。")
+    if OrderAction.EDIT not in allowed_actions(order.status, ()):
+        raise OrderNotEditable(label(order.status))
     return order
 
 

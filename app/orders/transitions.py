@@ -18,8 +18,10 @@ class OrderAction(StrEnum):
     PUBLISH = "publish"
     WITHDRAW = "withdraw"
     CLOSE = "close"
-    # not a change of state: (re)compute the proposals, for a draft (the preview) or a published order
+    # not changes of state: (re)compute the proposals (a draft's preview, a published order's list),
+    # and edit the order while nobody has taken it
     PROPOSE = "propose"
+    EDIT = "edit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ TRANSITIONS: dict[OrderAction, Transition] = {
     OrderAction.PROPOSE: Transition(
         "生成匹配建议", frozenset({OrderStatus.DRAFT, OrderStatus.PUBLISHED}), None
     ),
+    # an order may change until someone takes it
+    OrderAction.EDIT: Transition("修改", frozenset({OrderStatus.DRAFT, OrderStatus.PUBLISHED}), None),
 }
 
 
