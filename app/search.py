@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    event,
     false,
     inspect,
     select,
@@ -117,6 +118,22 @@ def changed(target: Any, columns: Iterable[str]) -> bool:
     """True if any of ``columns`` of a record being flushed changed (its tokens must be recomputed)."""
     state = inspect(target)
     return any(state.attrs[column].history.has_changes() for column in columns)
+
+
+def keep_search_tokens(
+    model: type[Any], columns: Sequence[str], tokens_of: Callable[[Any], list[str]]
+) -> None:
+    """Write ``model``'s ``search_tokens`` on every insert, and on every update that changes ``columns``."""
+
+    def on_insert(mapper: Any, connection: Any, record: Any) -> None:
+        record.search_tokens = tokens_of(record)
+
+    def on_update(mapper: Any, connection: Any, record: Any) -> None:
+        if changed(record, columns):
+            record.search_tokens = tokens_of(record)
+
+    event.listen(model, "before_insert", on_insert)
+    event.listen(model, "before_update", on_update)
 
 
 def has_tokens(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, ForeignKey, Index, String, Text, event
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import POSTGRESQL_ONLY, Base, TimestampMixin, descending_indexes, str_enum
-from app.search import KEYWORD_PREFIX, TokenList, changed, document_tokens
+from app.search import KEYWORD_PREFIX, TokenList, document_tokens, keep_search_tokens
 
 if TYPE_CHECKING:
     from app.experts.models import Expert
@@ -71,12 +71,4 @@ def achievement_tokens(achievement: Any) -> list[str]:
     return document_tokens((achievement.title, achievement.abstract, *keywords), keywords, KEYWORD_PREFIX)
 
 
-@event.listens_for(Achievement, "before_insert")
-def _tokens_on_insert(mapper: Mapper[Achievement], connection: Connection, achievement: Achievement) -> None:
-    achievement.search_tokens = achievement_tokens(achievement)
-
-
-@event.listens_for(Achievement, "before_update")
-def _tokens_on_update(mapper: Mapper[Achievement], connection: Connection, achievement: Achievement) -> None:
-    if changed(achievement, ACHIEVEMENT_TEXT_COLUMNS):
-        achievement.search_tokens = achievement_tokens(achievement)
+keep_search_tokens(Achievement, ACHIEVEMENT_TEXT_COLUMNS, achievement_tokens)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Index, String, event
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import POSTGRESQL_ONLY, Base, TimestampMixin
-from app.search import TokenList, changed, document_tokens
+from app.search import TokenList, document_tokens, keep_search_tokens
 
 if TYPE_CHECKING:
     from app.studios.models import Studio
@@ -46,12 +46,4 @@ def enterprise_tokens(enterprise: Any) -> list[str]:
     return document_tokens((enterprise.name, enterprise.industry))
 
 
-@event.listens_for(Enterprise, "before_insert")
-def _tokens_on_insert(mapper: Mapper[Enterprise], connection: Connection, enterprise: Enterprise) -> None:
-    enterprise.search_tokens = enterprise_tokens(enterprise)
-
-
-@event.listens_for(Enterprise, "before_update")
-def _tokens_on_update(mapper: Mapper[Enterprise], connection: Connection, enterprise: Enterprise) -> None:
-    if changed(enterprise, ENTERPRISE_TEXT_COLUMNS):
-        enterprise.search_tokens = enterprise_tokens(enterprise)
+keep_search_tokens(Enterprise, ENTERPRISE_TEXT_COLUMNS, enterprise_tokens)

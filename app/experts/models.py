@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Connection, Index, String, Text, event
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import POSTGRESQL_ONLY, Base, TimestampMixin, descending_indexes
-from app.search import TokenList, changed, document_tokens
+from app.search import TokenList, document_tokens, keep_search_tokens
 
 if TYPE_CHECKING:
     from app.achievements.models import Achievement
@@ -66,12 +66,4 @@ def expert_tokens(expert: Any) -> list[str]:
     )
 
 
-@event.listens_for(Expert, "before_insert")
-def _tokens_on_insert(mapper: Mapper[Expert], connection: Connection, expert: Expert) -> None:
-    expert.search_tokens = expert_tokens(expert)
-
-
-@event.listens_for(Expert, "before_update")
-def _tokens_on_update(mapper: Mapper[Expert], connection: Connection, expert: Expert) -> None:
-    if changed(expert, EXPERT_TEXT_COLUMNS):
-        expert.search_tokens = expert_tokens(expert)
+keep_search_tokens(Expert, EXPERT_TEXT_COLUMNS, expert_tokens)

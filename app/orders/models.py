@@ -6,11 +6,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Connection, ForeignKey, Index, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import POSTGRESQL_ONLY, Base, TimestampMixin, descending_indexes, str_enum, utcnow
-from app.search import TokenList, changed, document_tokens
+from app.search import TokenList, document_tokens, keep_search_tokens
 
 if TYPE_CHECKING:
     from app.studios.models import Studio
@@ -103,15 +103,7 @@ def order_tokens(order: Any) -> list[str]:
     return document_tokens((order.title, order.description), order.fields or ())
 
 
-@event.listens_for(Order, "before_insert")
-def _tokens_on_insert(mapper: Mapper[Order], connection: Connection, order: Order) -> None:
-    order.search_tokens = order_tokens(order)
-
-
-@event.listens_for(Order, "before_update")
-def _tokens_on_update(mapper: Mapper[Order], connection: Connection, order: Order) -> None:
-    if changed(order, ORDER_TEXT_COLUMNS):
-        order.search_tokens = order_tokens(order)
+keep_search_tokens(Order, ORDER_TEXT_COLUMNS, order_tokens)
 
 
 class TakingSource(StrEnum):

@@ -7,11 +7,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Connection, ForeignKey, Index, Numeric, String, Text, event
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import POSTGRESQL_ONLY, Base, TimestampMixin, str_enum, utcnow
-from app.search import ALLIANCE_PREFIX, TokenList, changed, document_tokens, term_token
+from app.search import ALLIANCE_PREFIX, TokenList, document_tokens, keep_search_tokens, term_token
 
 if TYPE_CHECKING:
     from app.enterprises.models import Enterprise
@@ -89,15 +89,7 @@ def studio_tokens(studio: Any) -> list[str]:
     return sorted({*tokens, *(term_token(a, ALLIANCE_PREFIX) for a in alliances)})
 
 
-@event.listens_for(Studio, "before_insert")
-def _tokens_on_insert(mapper: Mapper[Studio], connection: Connection, studio: Studio) -> None:
-    studio.search_tokens = studio_tokens(studio)
-
-
-@event.listens_for(Studio, "before_update")
-def _tokens_on_update(mapper: Mapper[Studio], connection: Connection, studio: Studio) -> None:
-    if changed(studio, STUDIO_TEXT_COLUMNS):
-        studio.search_tokens = studio_tokens(studio)
+keep_search_tokens(Studio, STUDIO_TEXT_COLUMNS, studio_tokens)
 
 
 class StudioAssessment(Base):
