@@ -101,6 +101,7 @@ def test_a_cross_site_form_changes_nothing_in_a_logged_in_browser(
         assert order_status(server, token, order_id) == "published"
     # our own page's button still works in the same browser
     page.goto(f"/orders/{order_id}")
+    page.once("dialog", lambda dialog: dialog.accept())  # "确定撤回吗？"
     page.get_by_role("button", name="撤回需求").click()
     page.wait_for_load_state("networkidle")
     assert order_status(server, token, order_id) == "withdrawn"
