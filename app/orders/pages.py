@@ -13,7 +13,7 @@ from app.marketplace import service as marketplace_service
 from app.orders import service as order_service
 from app.orders.models import NeedKind, Order, OrderStatus
 from app.orders.repository import OrderFilters
-from app.orders.schemas import OrderCreate, OrderUpdate
+from app.orders.schemas import OrderCreate, OrderRead, OrderUpdate
 from app.pagination import PageParams
 from app.proposals import service as proposal_service
 from app.proposals.reasons import FACTOR_LABELS
@@ -88,13 +88,8 @@ async def post_order(
 
 
 def _order_values(order: Order) -> dict[str, Any]:
-    """An order's fields as its edit form shows them."""
-    return {
-        "title": order.title, "description": order.description, "need_kind": order.need_kind.value,
-        "fields": list(order.fields), "budget_min": order.budget_min, "budget_max": order.budget_max,
-        "deadline": order.deadline.isoformat() if order.deadline else None, "slots": order.slots,
-        "version": order.version, "studio_id": order.studio_id,
-    }  # fmt: skip
+    """An order's fields as its edit form shows them (as the API reads them)."""
+    return OrderRead.model_validate(order).model_dump(mode="json")
 
 
 async def _edit_page(

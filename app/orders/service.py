@@ -95,9 +95,7 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
         OrderDeadlinePast / OrderBudgetInvalid: as for ``post_order``.
         OrderSlotsBelowTakers: fewer slots than experts already holding one.
     """
-    order, enterprise_id = await _visible_order(session, actor, order_id)
-    if not enterprise_service.can_manage(actor, enterprise_id):
-        raise Forbidden("您只能修改本企业发布的需求。")
+    await _managed_order(session, actor, order_id)
     # takings lock the order's row too: without the lock a taking committed between our count and our
     # write would leave an order cut to one slot holding two takers
     locked = await lock_order(session, order_id)
@@ -109,8 +107,7 @@ async def update_order(session: AsyncSession, actor: Actor, order_id: int, data:
     # the client's version decides: an edit made on a stale page must not overwrite a newer one
     if seen_version is not None and seen_version != order.version:
         raise OrderVersionConflict(order_id)
-    if OrderAction.EDIT not in allowed_actions(order.status, ()):
-        raise OrderNotEditable(label(order.status))
+    _require_editable(order)
     if "deadline" in changes:
         check_deadline(changes["deadline"])
     _check_budget(changes.get("budget_min", order.budget_min), changes.get("budget_max", order.budget_max))
@@ -135,12 +132,21 @@ async def get_order_to_edit(session: AsyncSession, actor: Actor, order_id: int) 
         OrderNotFound / Forbidden: as for ``update_order``.
         OrderNotEditable: someone has taken it, or it is closed or withdrawn.
     """
+    order = await _managed_order(session, actor, order_id)
+    _require_editable(order)
+    return order
+
+
+async def _managed_order(session: AsyncSession, actor: Actor, order_id: int) -> Order:
     order, enterprise_id = await _visible_order(session, actor, order_id)
     if not enterprise_service.can_manage(actor, enterprise_id):
         raise Forbidden("您只能修改本企业发布的需求。")
+    return order
+
+
+def _require_editable(order: Order) -> None:
     if OrderAction.EDIT not in allowed_actions(order.status, ()):
         raise OrderNotEditable(label(order.status))
-    return order
 
 
 async def get_order(session: AsyncSession, actor: Actor, order_id: int) -> Order:
