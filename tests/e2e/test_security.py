@@ -5,6 +5,7 @@ server does not name itself."""
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 import threading
@@ -196,6 +197,15 @@ def _rss_kib(pid: int) -> int:
     raise LookupError(pid)
 
 
+def _complete(answer: bytes) -> bool:
+    """True once ``answer`` holds the headers and as many body bytes as their Content-Length says."""
+    head, separator, body = answer.partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return length is None or len(body) >= int(length.group(1))
+
+
 def _send_chunked(host: str, port: int, path: str, total: int) -> tuple[bytes, int]:
     """POST ``total`` bytes as a chunked JSON body, stopping as soon as the server answers.
 
@@ -220,7 +230,8 @@ def _send_chunked(host: str, port: int, path: str, total: int) -> tuple[bytes, i
             pass
         answer = b""
         deadline = time.monotonic() + 20
-        while b"\r\n\r\n" not in answer and time.monotonic() < deadline:
+        # the headers and then the whole body they announce (it may come in a later packet)
+        while not _complete(answer) and time.monotonic() < deadline:
             try:
                 data = conn.recv(65536)
             except (ConnectionResetError, TimeoutError):
